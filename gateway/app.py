@@ -1,0 +1,76 @@
+"""The aiohttp application: routes, and the services' start-up and shutdown as mirror images."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from adapters import webchat_routes
+from dialogs.bot import Bot
+from gateway import faults, http_ops
+from gateway.feed import Feed
+from gateway.http_ops import SERVICES
+from gateway.identity import IdentityResolver
+from gateway.knowledge_loader import build_answerer, current_knowledge
+from gateway.router import Router
+from gateway.services import Services
+from gateway.settings import Settings
+from gateway.stores import open_store
+from gateway.workers import DeliveryWorker, InboxWorker
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+
+
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    faults.arm(settings.crash_at)
+    store = await open_store(settings.store_url)
+    version, kb = await current_knowledge(store.knowledge, settings.kb_dir)
+    bot = Bot(await build_answerer(kb))
+    feed = Feed()
+    router = Router(store, bot, feed, settings.conversation_idle_seconds)
+    owner = f"proc-{uuid.uuid4().hex[:8]}"
+    services = Services(
+        settings=settings,
+        store=store,
+        feed=feed,
+        identity=IdentityResolver(store.customers),
+        bot=bot,
+        router=router,
+        inbox_worker=InboxWorker(store.inbox, router.handle, owner),
+        delivery_worker=DeliveryWorker(
+            store.outbox, {}, owner, max_attempts=settings.delivery_max_attempts
+        ),
+        knowledge_version=version,
+    )
+    app[SERVICES] = services
+    tasks = [asyncio.create_task(services.delivery_worker.run())]
+    if not settings.inbox_paused:
+        tasks.append(asyncio.create_task(services.inbox_worker.run()))
+    log.info("ready: knowledge version %s, %d articles", version, len(kb.articles))
+    yield
+    # Stop taking work, finish what is in hand: inbox first, since it feeds the outbox.
+    await services.inbox_worker.drain()
+    await services.delivery_worker.drain()
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await store.close()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The whole gateway as one aiohttp application."""
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_services)
+    app.add_routes(http_ops.routes())
+    app.add_routes(webchat_routes())
+    return app

@@ -1,0 +1,90 @@
+"""The `onethread` command: serve the gateway, and manage the knowledge base."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from gateway.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="onethread", description="One conversation per customer, on every channel."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the gateway")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    kb = commands.add_parser("kb", help="knowledge base: import, export, ask, eval")
+    kb_commands = kb.add_subparsers(dest="kb_command", required=True)
+    kb_import = kb_commands.add_parser("import", help="import a knowledge folder as a new version")
+    kb_import.add_argument("dir", type=Path)
+    kb_export = kb_commands.add_parser("export", help="write the current knowledge to a folder")
+    kb_export.add_argument("dir", type=Path)
+    kb_ask = kb_commands.add_parser("ask", help="show the decision for one message")
+    kb_ask.add_argument("text")
+    kb_ask.add_argument("--channel", default="webchat")
+    kb_ask.add_argument("--json", action="store_true", help="print the decision as JSON")
+    kb_eval = kb_commands.add_parser("eval", help="score a labelled query file (JSON lines)")
+    kb_eval.add_argument("file", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"onethread: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(settings, args.host, args.port)
+    from gateway import kb_commands
+
+    handlers: dict[str, Callable[[], Awaitable[int]]] = {
+        "import": lambda: kb_commands.import_dir(settings, args.dir),
+        "export": lambda: kb_commands.export_dir(settings, args.dir),
+        "ask": lambda: kb_commands.ask(settings, args.text, args.channel, args.json),
+        "eval": lambda: kb_commands.evaluate_file(settings, args.file),
+    }
+    return asyncio.run(handlers[args.kb_command]())
+
+
+def _serve(settings: Settings, host: str, port: int) -> int:
+    from aiohttp import web
+
+    from gateway.app import create_app
+    from knowledge.content import ContentErrors
+
+    try:
+        web.run_app(create_app(settings), host=host, port=port, print=None, shutdown_timeout=30)
+    except ContentErrors as exc:
+        for error in exc:
+            print(f"onethread: knowledge base error: {error}", file=sys.stderr)
+        return 2
+    except SettingsError as exc:
+        print(f"onethread: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def print_json(data: object) -> None:
+    """Pretty JSON on stdout."""
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

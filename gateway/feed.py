@@ -1,0 +1,50 @@
+"""Live feed of transcript changes, so every open web chat tab sees each entry as it is stored."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass
+
+from gateway.messages import Entry
+
+
+@dataclass(frozen=True)
+class ThreadMoved:
+    """The customer's thread changed under a subscriber (a merge): resubscribe and replay."""
+
+    customer_id: str
+
+
+FeedEvent = Entry | ThreadMoved
+
+
+class Feed:
+    """In-process publish/subscribe keyed by customer id."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, set[asyncio.Queue[FeedEvent]]] = defaultdict(set)
+
+    def subscribe(self, customer_id: str) -> asyncio.Queue[FeedEvent]:
+        """A queue that receives every event published for the customer."""
+        queue: asyncio.Queue[FeedEvent] = asyncio.Queue()
+        self._queues[customer_id].add(queue)
+        return queue
+
+    def unsubscribe(self, customer_id: str, queue: asyncio.Queue[FeedEvent]) -> None:
+        """Stop receiving events on that queue."""
+        queues = self._queues.get(customer_id)
+        if queues is not None:
+            queues.discard(queue)
+            if not queues:
+                del self._queues[customer_id]
+
+    def publish(self, customer_id: str, events: list[FeedEvent]) -> None:
+        """Deliver events to every subscriber of the customer."""
+        for queue in self._queues.get(customer_id, ()):
+            for event in events:
+                queue.put_nowait(event)
+
+    def subscribers(self) -> int:
+        """How many queues are subscribed in all."""
+        return sum(len(q) for q in self._queues.values())

@@ -1,0 +1,38 @@
+"""The knowledge base the bot answers from: the store's latest version, seeded from a folder."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from knowledge.answerer import Answerer
+
+from gateway.stores.protocol import KnowledgeStore
+from knowledge.content import KnowledgeBase, load_folder
+
+log = logging.getLogger(__name__)
+
+
+async def import_folder(
+    store: KnowledgeStore, folder: Path, author: str
+) -> tuple[int, KnowledgeBase]:
+    """Validate a whole folder, then save it as a new version; a broken folder changes nothing."""
+    kb = await asyncio.to_thread(load_folder, folder)
+    version = await store.save(kb.to_dict(), author=author, note=f"imported {folder}")
+    return version, kb
+
+
+async def current_knowledge(store: KnowledgeStore, seed_folder: Path) -> tuple[int, KnowledgeBase]:
+    """The latest stored version; on an empty store, the seed folder imported first."""
+    latest = await store.latest()
+    if latest is not None:
+        version, content = latest
+        return version, KnowledgeBase.from_dict(content)
+    log.info("knowledge store is empty: importing %s", seed_folder)
+    return await import_folder(store, seed_folder, author="onethread serve")
+
+
+async def build_answerer(kb: KnowledgeBase) -> Answerer:
+    """Train the retrieval engine for a knowledge base, off the event loop."""
+    return await asyncio.to_thread(Answerer.build, kb)

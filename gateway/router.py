@@ -1,0 +1,122 @@
+"""One inbound message to its outcome, top to bottom: who, which conversation, what reply, where.
+
+Each store write is keyed by the inbox item, so after a crash the same item can be handled again:
+what was written is found, not written twice, and the rest is done.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from dialogs.bot import Bot, Turn
+from gateway import metrics
+from gateway.faults import crashpoint
+from gateway.feed import Feed, ThreadMoved
+from gateway.identity import IdentityResolver
+from gateway.keyed_lock import KeyedLock
+from gateway.messages import Address, Entry, Inbound, Outbound
+from gateway.stores.protocol import Conversation, EntryDraft, InboxItem, Store
+
+log = logging.getLogger(__name__)
+
+# Channels whose replies reach the customer through the live feed and transcript replay, not
+# through a provider call.
+FEED_CHANNELS = frozenset({"webchat"})
+
+
+def customer_draft(message: Inbound, offered: list[dict]) -> EntryDraft:
+    """The transcript entry for what the customer sent; a pressed button shows its title."""
+    text = message.text
+    if message.postback is not None:
+        titles = {o["payload"]: o["title"] for o in offered}
+        text = titles.get(message.postback, message.postback)
+    return EntryDraft(
+        author="customer",
+        channel=message.sender.channel,
+        text=text,
+        ts=message.received_at,
+        attachments=message.attachments,
+        author_name=message.sender_name,
+        meta={"postback": message.postback} if message.postback else {},
+    )
+
+
+def picked_option(message: Inbound, offered: list[dict]) -> Inbound:
+    """A typed number that picks one of the offered options becomes that option's postback."""
+    text = message.text.strip().rstrip(".")
+    if message.postback is None and offered and text.isdigit():
+        index = int(text) - 1
+        if 0 <= index < len(offered):
+            return Inbound(**{**message.__dict__, "postback": offered[index]["payload"]})
+    return message
+
+
+class Router:
+    """Handles inbox items: resolve the customer, record, decide, reply."""
+
+    def __init__(self, store: Store, bot: Bot, feed: Feed, idle_seconds: float) -> None:
+        self.store = store
+        self.bot = bot
+        self.feed = feed
+        self.identity = IdentityResolver(store.customers)
+        self.idle_seconds = idle_seconds
+        self._locks = KeyedLock()
+
+    async def handle(self, item: InboxItem) -> None:
+        """Process one accepted message to its stored reply."""
+        message = item.message
+        resolution = await self.identity.resolve(
+            message.sender, message.evidence, message.received_at, name=message.sender_name
+        )
+        customer_id = resolution.customer_id
+        for absorbed in resolution.absorbed:
+            self.feed.publish(absorbed, [ThreadMoved(customer_id)])
+        async with self._locks.hold(customer_id):
+            await self._handle_turn(item, customer_id)
+
+    async def _handle_turn(self, item: InboxItem, customer_id: str) -> None:
+        conversation = await self.store.conversations.current(
+            customer_id, datetime.now(UTC), self.idle_seconds
+        )
+        offered = conversation.state.get("offered", [])
+        message = picked_option(item.message, offered)
+        recorded = await self.store.transcript.append(
+            conversation.id, [customer_draft(message, offered)], key=f"in:{item.id}"
+        )
+        self._publish(customer_id, recorded)
+        crashpoint("after_customer_entry")
+        # A replay after a crash finds the entry where it was stored, even if a merge moved it.
+        conversation = await self._conversation_of(recorded, conversation)
+        turn = await self.bot.respond(
+            message.text, message.postback, message.sender.channel, conversation.state
+        )
+        metrics.BOT_DECISIONS.labels(decision=turn.decision).inc()
+        replies = await self._record_turn(item, conversation, turn, message.sender)
+        self._publish(customer_id, replies)
+        crashpoint("after_reply")
+
+    async def _conversation_of(self, recorded: list[Entry], fallback: Conversation) -> Conversation:
+        if recorded and recorded[0].conversation_id != fallback.id:
+            found = await self.store.conversations.get(recorded[0].conversation_id)
+            if found is not None:
+                return found
+        return fallback
+
+    async def _record_turn(
+        self, item: InboxItem, conversation: Conversation, turn: Turn, sender: Address
+    ) -> list[Entry]:
+        now = datetime.now(UTC)
+        drafts = [
+            EntryDraft("bot", sender.channel, r.text, now, r.quick_replies, meta=turn.meta)
+            for r in turn.replies
+        ]
+        deliveries = []
+        if sender.channel not in FEED_CHANNELS:
+            deliveries = [Outbound(sender, r.text, r.quick_replies) for r in turn.replies]
+        return await self.store.transcript.append(
+            conversation.id, drafts, key=f"out:{item.id}", deliveries=deliveries, state=turn.state
+        )
+
+    def _publish(self, customer_id: str, entries: list[Entry]) -> None:
+        self.feed.publish(customer_id, list(entries))

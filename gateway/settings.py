@@ -1,0 +1,203 @@
+"""Configuration: read once from the environment and an optional onethread.toml, typed and strict.
+
+This is the only module that reads environment variables. A bad value raises SettingsError whose
+message is one line naming the variable, and `onethread serve` prints it and exits.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEMO_KB_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "demo"
+
+
+class SettingsError(ValueError):
+    """A setting is missing, malformed or inconsistent; the message names the variable."""
+
+
+class Secret(str):
+    """A string that hides itself when printed or logged."""
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def reveal(self) -> str:
+        """The secret value itself."""
+        return str.__str__(self)
+
+    def __str__(self) -> str:
+        return "**********"
+
+
+@dataclass(frozen=True)
+class StoreURL:
+    """Where the store lives: `sqlite` with a file path, or `redis` with a URL."""
+
+    scheme: str
+    path: str
+    raw: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the gateway, with its default."""
+
+    store_url: StoreURL = field(
+        default_factory=lambda: parse_store_url("sqlite:///./var/onethread.sqlite3")
+    )
+    public_url: str = "http://127.0.0.1:8080"
+    kb_dir: Path = DEMO_KB_DIR
+    admin_token: Secret | None = None
+    webchat_identity_secret: Secret | None = None
+    conversation_idle_seconds: float = 24 * 3600
+    delivery_max_attempts: int = 8
+    max_body_bytes: int = 1024 * 1024
+    crash_at: str | None = None
+    inbox_paused: bool = False
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+CRASH_POINTS = frozenset(
+    {"after_accept", "after_customer_entry", "after_reply", "before_outbox_done"}
+)
+
+
+def parse_store_url(raw: str, name: str = "ONETHREAD_STORE_URL") -> StoreURL:
+    """Parse `sqlite:///rel/path`, `sqlite:////abs/path` or `redis://host:port/db`."""
+    if raw.startswith("sqlite:///"):
+        path = raw[len("sqlite:///") :]
+        if not path:
+            raise SettingsError(f"{name}: sqlite URL has no file path: {raw!r}")
+        return StoreURL("sqlite", path, raw)
+    if raw.startswith(("redis://", "rediss://")):
+        if not urlsplit(raw).hostname:
+            raise SettingsError(f"{name}: redis URL has no host: {raw!r}")
+        return StoreURL("redis", raw, raw)
+    raise SettingsError(f"{name}: expected sqlite:///PATH or redis://HOST:PORT/DB, got {raw!r}")
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _positive_float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name}: must be greater than 0, got {raw!r}")
+    return value
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name}: must be greater than 0, got {raw!r}")
+    return value
+
+
+def _url(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise SettingsError(f"{name}: expected an http(s) URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _existing_dir(name: str, raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_dir():
+        raise SettingsError(f"{name}: not a directory: {raw!r}")
+    return path
+
+
+def _secret(name: str, raw: str) -> Secret:
+    if not raw.strip():
+        raise SettingsError(f"{name}: is set but empty")
+    return Secret(raw)
+
+
+def _crash_point(name: str, raw: str) -> str:
+    if raw not in CRASH_POINTS:
+        raise SettingsError(f"{name}: expected one of {sorted(CRASH_POINTS)}, got {raw!r}")
+    return raw
+
+
+_PARSERS = {
+    "ONETHREAD_STORE_URL": ("store_url", parse_store_url),
+    "ONETHREAD_PUBLIC_URL": ("public_url", _url),
+    "ONETHREAD_KB_DIR": ("kb_dir", _existing_dir),
+    "ONETHREAD_ADMIN_TOKEN": ("admin_token", _secret),
+    "WEBCHAT_IDENTITY_SECRET": ("webchat_identity_secret", _secret),
+    "ONETHREAD_CONVERSATION_IDLE_SECONDS": ("conversation_idle_seconds", _positive_float),
+    "ONETHREAD_DELIVERY_MAX_ATTEMPTS": ("delivery_max_attempts", _positive_int),
+    "ONETHREAD_MAX_BODY_BYTES": ("max_body_bytes", _positive_int),
+    "ONETHREAD_CRASH_AT": ("crash_at", _crash_point),
+    "ONETHREAD_INBOX_PAUSED": ("inbox_paused", _bool),
+}
+
+# Channel credentials arrive with later issues; they are recognised now so that a half-configured
+# channel is refused instead of silently ignored.
+CHANNEL_GROUPS: dict[str, tuple[str, ...]] = {
+    "twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"),
+    "telegram": ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"),
+    "slack": ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_HANDOFF_CHANNEL"),
+}
+
+
+def _read_toml(path: Path) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot read configuration file: {exc}") from None
+    flat: dict[str, str] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            raise SettingsError(f"{path}: {key}: sections are not supported, use flat keys")
+        flat[key.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
+    return flat
+
+
+def _check_channel_groups(values: Mapping[str, str]) -> None:
+    for channel, names in CHANNEL_GROUPS.items():
+        present = [n for n in names if values.get(n)]
+        if present and len(present) != len(names):
+            missing = next(n for n in names if not values.get(n))
+            raise SettingsError(
+                f"{missing}: required because {present[0]} is set ({channel} is half-configured)"
+            )
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, toml_path: Path | None = None
+) -> Settings:
+    """Read settings from onethread.toml (if present) overlaid by the environment."""
+    env = dict(os.environ if environ is None else environ)
+    path = toml_path or Path(env.get("ONETHREAD_CONFIG", "onethread.toml"))
+    values = _read_toml(path) if path.is_file() else {}
+    values.update({k: v for k, v in env.items() if k in _PARSERS or _is_channel_key(k)})
+    _check_channel_groups(values)
+    kwargs = {}
+    for name, (attr, parse) in _PARSERS.items():
+        if name in values and values[name] != "":
+            kwargs[attr] = parse(name, values[name])
+    return Settings(**kwargs)
+
+
+def _is_channel_key(name: str) -> bool:
+    return any(name in names for names in CHANNEL_GROUPS.values())

@@ -1,0 +1,207 @@
+"""What the gateway needs from a store, as five small protocols; SQLite and Redis implement them.
+
+Every write that a crash could interrupt is idempotent on a key chosen by the caller, so the
+pipeline can redo any step after a restart without doing it twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from gateway.messages import Address, Entry, Inbound, Outbound
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One way to reach or recognise a customer; `verified_by` says who vouches for it."""
+
+    channel: str
+    address: str
+    verified_by: str | None
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A person, with every identity linked to them."""
+
+    id: str
+    name: str | None
+    created_at: datetime
+    identities: tuple[Identity, ...] = ()
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One conversation of a customer: open until resolved, idle-expired or merged."""
+
+    id: str
+    customer_id: str
+    status: str  # open | resolved | merged
+    opened_at: datetime
+    last_activity_at: datetime
+    last_channel: str | None
+    state: dict[str, Any] = field(default_factory=dict)
+    resolved_at: datetime | None = None
+    merged_into: str | None = None
+
+
+@dataclass(frozen=True)
+class EntryDraft:
+    """A transcript entry before the store gives it a seq."""
+
+    author: str
+    channel: str
+    text: str
+    ts: datetime
+    quick_replies: tuple = ()
+    attachments: tuple = ()
+    author_name: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """An accepted inbound message waiting to be processed."""
+
+    id: int
+    message: Inbound
+    attempts: int
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A reply waiting to be delivered, with its delivery history."""
+
+    id: int
+    conversation_id: str
+    message: Outbound
+    attempts: int
+    status: str  # pending | sent | dead
+    last_error: str | None
+    created_at: datetime
+
+
+class CustomerStore(Protocol):
+    """Customers and the identities that point at them."""
+
+    async def resolve(self, address: Address, verified_by: str | None, name: str | None) -> str:
+        """The customer id owning this identity, creating customer and identity if new."""
+
+    async def link(self, customer_id: str, identity: Identity) -> str | None:
+        """Attach an identity; returns the customer that already owns it, if another does."""
+
+    async def merge(self, survivor_id: str, absorbed_id: str, at: datetime) -> None:
+        """Fold one customer into another: identities, conversations, transcripts in time order."""
+
+    async def get(self, customer_id: str) -> Customer | None:
+        """The customer, following merges to the surviving record."""
+
+    async def delete(self, customer_id: str) -> bool:
+        """Erase the customer and everything stored about them."""
+
+
+class ConversationStore(Protocol):
+    """Conversations and their lifecycle."""
+
+    async def current(self, customer_id: str, now: datetime, idle_seconds: float) -> Conversation:
+        """The open conversation, or a new one when none is open or the open one went idle."""
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        """One conversation by id."""
+
+    async def list_for(self, customer_id: str) -> list[Conversation]:
+        """Every conversation of the customer, oldest first."""
+
+    async def update(self, conversation_id: str, **changes: Any) -> Conversation:
+        """Change status, state or last_channel."""
+
+
+class TranscriptStore(Protocol):
+    """The append-only transcript of each conversation, with gap-free seq."""
+
+    async def append(
+        self,
+        conversation_id: str,
+        drafts: list[EntryDraft],
+        key: str,
+        deliveries: list[Outbound] | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> list[Entry]:
+        """Append entries, queue deliveries and save state in one atomic step, once per key."""
+
+    async def entries(self, conversation_id: str, after_seq: int = 0) -> list[Entry]:
+        """Entries with seq greater than after_seq, in order."""
+
+
+class Inbox(Protocol):
+    """Accepted inbound messages, durable before the provider is acknowledged."""
+
+    async def accept(self, message: Inbound) -> tuple[int, bool]:
+        """Store the message once per key; returns (item id, whether it is new)."""
+
+    async def claim(self, owner: str, limit: int) -> list[InboxItem]:
+        """The oldest pending item of each sender not already being processed."""
+
+    async def complete(self, item_id: int, error: str | None = None) -> None:
+        """Mark processed; with an error, count an attempt and leave it for a retry."""
+
+    async def fail(self, item_id: int, error: str) -> None:
+        """Give up on an item that keeps failing: set aside, visible, not retried."""
+
+    async def pending(self) -> int:
+        """How many items wait to be processed."""
+
+
+class Outbox(Protocol):
+    """Replies waiting for delivery, in order per recipient, with retries and dead letters."""
+
+    async def claim_due(self, owner: str, now: datetime, limit: int) -> list[OutboxItem]:
+        """The oldest due item of each recipient not already being delivered."""
+
+    async def sent(self, item_id: int) -> None:
+        """Delivered."""
+
+    async def retry_later(self, item_id: int, next_at: datetime, error: str) -> None:
+        """Delivery failed; try again at next_at."""
+
+    async def dead_letter(self, item_id: int, error: str) -> None:
+        """Delivery keeps failing: give up, keep the item visible."""
+
+    async def list(self, status: str, limit: int = 100) -> list[OutboxItem]:
+        """Items with a status (pending, sent, dead), newest first."""
+
+
+class KnowledgeStore(Protocol):
+    """Versioned knowledge-base content; every save is a new version."""
+
+    async def latest(self) -> tuple[int, dict[str, Any]] | None:
+        """The newest version number and content, or None before the first import."""
+
+    async def save(self, content: dict[str, Any], author: str, note: str) -> int:
+        """Store content as a new version; returns its number."""
+
+    async def versions(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Version history: number, author, note, time; newest first."""
+
+    async def version(self, number: int) -> dict[str, Any] | None:
+        """The content of one version."""
+
+
+class Store(Protocol):
+    """Everything the gateway keeps, reached through the five parts."""
+
+    customers: CustomerStore
+    conversations: ConversationStore
+    transcript: TranscriptStore
+    inbox: Inbox
+    outbox: Outbox
+    knowledge: KnowledgeStore
+
+    async def ping(self) -> bool:
+        """True when the store answers."""
+
+    async def close(self) -> None:
+        """Release connections; pending writes are already durable."""

@@ -1,0 +1,129 @@
+"""One SQLite connection on one dedicated thread: every call is a transaction, run off the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS customers (
+  id TEXT PRIMARY KEY, name TEXT, created_at REAL NOT NULL,
+  merged_into TEXT, attributes TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS identities (
+  channel TEXT NOT NULL, address TEXT NOT NULL, customer_id TEXT NOT NULL,
+  verified_by TEXT, created_at REAL NOT NULL, PRIMARY KEY (channel, address)
+);
+CREATE INDEX IF NOT EXISTS identities_customer ON identities (customer_id);
+CREATE TABLE IF NOT EXISTS conversations (
+  id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, status TEXT NOT NULL,
+  opened_at REAL NOT NULL, last_activity_at REAL NOT NULL, last_channel TEXT,
+  state TEXT NOT NULL DEFAULT '{}', resolved_at REAL, merged_into TEXT
+);
+CREATE INDEX IF NOT EXISTS conversations_customer ON conversations (customer_id, status);
+CREATE TABLE IF NOT EXISTS entries (
+  conversation_id TEXT NOT NULL, seq INTEGER NOT NULL, key TEXT UNIQUE,
+  author TEXT NOT NULL, channel TEXT NOT NULL, text TEXT NOT NULL, ts REAL NOT NULL,
+  quick_replies TEXT NOT NULL DEFAULT '[]', attachments TEXT NOT NULL DEFAULT '[]',
+  author_name TEXT, meta TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY (conversation_id, seq)
+);
+CREATE TABLE IF NOT EXISTS inbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, sender TEXT NOT NULL,
+  payload TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  owner TEXT, last_error TEXT, accepted_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS inbox_pending ON inbox (status, sender, id);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, conversation_id TEXT NOT NULL, recipient TEXT NOT NULL,
+  payload TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at REAL NOT NULL, owner TEXT, last_error TEXT, created_at REAL NOT NULL, updated_at REAL
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (status, recipient, id);
+CREATE TABLE IF NOT EXISTS steps (key TEXT PRIMARY KEY, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS kb_versions (
+  number INTEGER PRIMARY KEY AUTOINCREMENT, content TEXT NOT NULL, author TEXT NOT NULL,
+  note TEXT NOT NULL, created_at REAL NOT NULL
+);
+"""
+
+
+def now_ts() -> float:
+    """Seconds since the epoch, UTC."""
+    return datetime.now(UTC).timestamp()
+
+
+def to_dt(ts: float | None) -> datetime | None:
+    """An epoch float as an aware UTC datetime."""
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+def new_id(prefix: str) -> str:
+    """A short random id with a readable prefix (cus_…, con_…)."""
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+class Database:
+    """Serialises every transaction onto one thread that owns the connection."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._conn: sqlite3.Connection | None = None
+
+    def _open(self) -> None:
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit survives power loss, which is what "durable before acknowledged" means.
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.executescript(SCHEMA)
+        # One process owns an embedded store: claims left by a killed process are void.
+        conn.execute("UPDATE inbox SET owner = NULL WHERE status = 'pending'")
+        conn.execute("UPDATE outbox SET owner = NULL WHERE status = 'pending'")
+        self._conn = conn
+
+    async def open(self) -> None:
+        """Open the file, enable WAL and create the schema."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._open)
+
+    def _transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        assert self._conn is not None, "Database.open() was not awaited"
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run fn(conn) inside one transaction on the database thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._transaction, fn)
+
+    async def close(self) -> None:
+        """Close the connection and stop the thread."""
+
+        def _close() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, _close)
+        self._executor.shutdown(wait=True)

@@ -139,7 +139,7 @@ def _crash_point(name: str, raw: str) -> str:
 
 
 _PARSERS = {
-    "ONETHREAD_STORE_URL": ("store_url", parse_store_url),
+    "ONETHREAD_STORE_URL": ("store_url", lambda name, raw: parse_store_url(raw, name)),
     "ONETHREAD_PUBLIC_URL": ("public_url", _url),
     "ONETHREAD_KB_DIR": ("kb_dir", _existing_dir),
     "ONETHREAD_ADMIN_TOKEN": ("admin_token", _secret),

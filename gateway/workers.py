@@ -59,6 +59,12 @@ class _Loop:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
 
+    async def run_once(self) -> int:
+        """Claim one batch and finish it; returns how many items it handled."""
+        items = await self._claim(self._concurrency)
+        await asyncio.gather(*(self._work(item) for item in items))
+        return len(items)
+
     def _done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
         self._wake.set()

@@ -1,0 +1,202 @@
+"""The store contract: every Store implementation must pass these."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from gateway.messages import Address, Inbound, Outbound, QuickReply
+from gateway.stores.protocol import EntryDraft, Identity, Store
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def draft(
+    text: str, at: datetime, author: str = "customer", channel: str = "webchat"
+) -> EntryDraft:
+    return EntryDraft(author=author, channel=channel, text=text, ts=at)
+
+
+def inbound(
+    key: str, address: str = "+15550001", channel: str = "sms", text: str = "hi"
+) -> Inbound:
+    return Inbound(key=key, sender=Address(channel, address), received_at=T0, text=text)
+
+
+async def test_resolve_creates_once_and_returns_same_customer(store: Store) -> None:
+    first = await store.customers.resolve(Address("sms", "+15550001"), "twilio", "Ann")
+    again = await store.customers.resolve(Address("sms", "+15550001"), None, None)
+    other = await store.customers.resolve(Address("sms", "+15550002"), None, None)
+    assert again == first
+    assert other != first
+    customer = await store.customers.get(first)
+    assert customer is not None
+    assert customer.name == "Ann"
+    assert customer.identities == (Identity("sms", "+15550001", "twilio"),)
+
+
+async def test_link_reports_the_other_owner_and_changes_nothing(store: Store) -> None:
+    ann = await store.customers.resolve(Address("sms", "+15550001"), "twilio", None)
+    bob = await store.customers.resolve(Address("sms", "+15550002"), "twilio", None)
+    assert await store.customers.link(ann, Identity("email", "ann@example.com", "jwt")) is None
+    assert await store.customers.link(ann, Identity("email", "ann@example.com", "jwt")) is None
+    assert await store.customers.link(bob, Identity("email", "ann@example.com", "jwt")) == ann
+    bob_record = await store.customers.get(bob)
+    assert bob_record is not None
+    assert [i.channel for i in bob_record.identities] == ["sms"]
+
+
+async def test_transcript_seq_is_gap_free_and_appends_are_idempotent(store: Store) -> None:
+    cid = await store.customers.resolve(Address("webchat", "v:1"), None, None)
+    conv = await store.conversations.current(cid, T0, idle_seconds=3600)
+    first = await store.transcript.append(conv.id, [draft("a", T0)], key="k1")
+    replay = await store.transcript.append(conv.id, [draft("a again", T0)], key="k1")
+    second = await store.transcript.append(
+        conv.id, [draft("b", T0, "bot"), draft("c", T0, "bot")], key="k2"
+    )
+    assert [e.seq for e in first] == [1]
+    assert replay == first
+    assert [e.seq for e in second] == [2, 3]
+    assert [e.text for e in await store.transcript.entries(conv.id)] == ["a", "b", "c"]
+    assert [e.seq for e in await store.transcript.entries(conv.id, after_seq=1)] == [2, 3]
+
+
+async def test_append_queues_deliveries_and_saves_state_atomically_once(store: Store) -> None:
+    cid = await store.customers.resolve(Address("sms", "+15550001"), None, None)
+    conv = await store.conversations.current(cid, T0, idle_seconds=3600)
+    reply = Outbound(Address("sms", "+15550001"), "hello", (QuickReply("Yes", "yes"),))
+    for _ in range(2):
+        await store.transcript.append(
+            conv.id,
+            [draft("hello", T0, "bot", "sms")],
+            key="out:1",
+            deliveries=[reply],
+            state={"misses": 1},
+        )
+    pending = await store.outbox.list("pending")
+    assert [item.message for item in pending] == [reply]
+    saved = await store.conversations.get(conv.id)
+    assert saved is not None
+    assert saved.state == {"misses": 1}
+
+
+async def test_customer_entry_sets_last_channel(store: Store) -> None:
+    cid = await store.customers.resolve(Address("sms", "+15550001"), None, None)
+    conv = await store.conversations.current(cid, T0, idle_seconds=3600)
+    await store.transcript.append(conv.id, [draft("by sms", T0, channel="sms")], key="a")
+    await store.transcript.append(conv.id, [draft("bot", T0, "bot", "telegram")], key="b")
+    saved = await store.conversations.get(conv.id)
+    assert saved is not None
+    assert saved.last_channel == "sms"
+
+
+async def test_idle_conversation_is_resolved_and_a_new_one_opens(store: Store) -> None:
+    cid = await store.customers.resolve(Address("webchat", "v:1"), None, None)
+    first = await store.conversations.current(cid, T0, idle_seconds=60)
+    await store.transcript.append(first.id, [draft("a", T0)], key="a")
+    same = await store.conversations.current(cid, T0 + timedelta(seconds=30), idle_seconds=60)
+    later = await store.conversations.current(cid, T0 + timedelta(hours=2), idle_seconds=60)
+    assert same.id == first.id
+    assert later.id != first.id
+    timeline = await store.conversations.list_for(cid)
+    assert [(c.id, c.status) for c in timeline] == [(first.id, "resolved"), (later.id, "open")]
+    assert [e.text for e in await store.transcript.entries(first.id)] == ["a"]
+
+
+async def test_merge_folds_transcripts_in_time_order_into_one_open_conversation(
+    store: Store,
+) -> None:
+    web = await store.customers.resolve(Address("webchat", "u:ann"), "jwt", "Ann")
+    sms = await store.customers.resolve(Address("sms", "+15550001"), "twilio", None)
+    web_conv = await store.conversations.current(web, T0, idle_seconds=3600)
+    sms_conv = await store.conversations.current(sms, T0, idle_seconds=3600)
+    minute = timedelta(minutes=1)
+    await store.transcript.append(web_conv.id, [draft("w1", T0)], key="w1")
+    await store.transcript.append(sms_conv.id, [draft("s1", T0 + minute, channel="sms")], key="s1")
+    await store.transcript.append(web_conv.id, [draft("w2", T0 + 2 * minute)], key="w2")
+
+    await store.customers.merge(web, sms, T0 + 3 * minute)
+
+    merged = await store.customers.get(sms)
+    assert merged is not None
+    assert merged.id == web
+    assert {i.channel for i in merged.identities} == {"webchat", "sms"}
+    open_convs = [c for c in await store.conversations.list_for(web) if c.status == "open"]
+    assert len(open_convs) == 1
+    entries = await store.transcript.entries(open_convs[0].id)
+    assert [(e.seq, e.text) for e in entries] == [(1, "w1"), (2, "s1"), (3, "w2")]
+    # A replayed step finds its entry in the merged conversation instead of writing it again.
+    replay = await store.transcript.append(sms_conv.id, [draft("s1", T0)], key="s1")
+    assert [(e.conversation_id, e.seq) for e in replay] == [(open_convs[0].id, 2)]
+
+
+async def test_delete_erases_customer_and_transcript(store: Store) -> None:
+    cid = await store.customers.resolve(Address("sms", "+15550001"), None, None)
+    conv = await store.conversations.current(cid, T0, idle_seconds=3600)
+    await store.transcript.append(conv.id, [draft("secret", T0)], key="a")
+    assert await store.customers.delete(cid) is True
+    assert await store.customers.get(cid) is None
+    assert await store.transcript.entries(conv.id) == []
+    assert await store.customers.delete(cid) is False
+
+
+async def test_inbox_accepts_each_key_once(store: Store) -> None:
+    first = await store.inbox.accept(inbound("sms:SM1"))
+    again = await store.inbox.accept(inbound("sms:SM1", text="different"))
+    assert first[1] is True
+    assert again == (first[0], False)
+    assert await store.inbox.pending() == 1
+
+
+async def test_inbox_claims_in_order_one_at_a_time_per_sender(store: Store) -> None:
+    a1, _ = await store.inbox.accept(inbound("a1", "+1555000001"))
+    a2, _ = await store.inbox.accept(inbound("a2", "+1555000001"))
+    b1, _ = await store.inbox.accept(inbound("b1", "+1555000002"))
+    claimed = await store.inbox.claim("w", 10)
+    assert [i.id for i in claimed] == [a1, b1]
+    assert await store.inbox.claim("w", 10) == []
+    await store.inbox.complete(a1)
+    assert [i.id for i in await store.inbox.claim("w", 10)] == [a2]
+    await store.inbox.complete(b1, error="boom")
+    retried = await store.inbox.claim("w", 10)
+    assert [(i.id, i.attempts) for i in retried] == [(b1, 1)]
+    await store.inbox.fail(b1, "gave up")
+    assert await store.inbox.pending() == 1
+
+
+async def test_outbox_delivers_in_order_per_recipient_with_retry_and_dead_letter(
+    store: Store,
+) -> None:
+    cid = await store.customers.resolve(Address("sms", "+15550001"), None, None)
+    conv = await store.conversations.current(cid, T0, idle_seconds=3600)
+    to = Address("sms", "+15550001")
+    await store.transcript.append(
+        conv.id, [], key="o", deliveries=[Outbound(to, "one"), Outbound(to, "two")]
+    )
+    now = datetime.now(UTC)
+    (first,) = await store.outbox.claim_due("w", now, 10)
+    assert first.message.text == "one"
+    assert await store.outbox.claim_due("w", now, 10) == []
+    await store.outbox.retry_later(first.id, now + timedelta(minutes=5), "503")
+    # The head is waiting for its retry: the second must not overtake it.
+    assert await store.outbox.claim_due("w", now, 10) == []
+    (again,) = await store.outbox.claim_due("w", now + timedelta(minutes=6), 10)
+    assert (again.id, again.attempts, again.last_error) == (first.id, 1, "503")
+    await store.outbox.dead_letter(again.id, "still 503")
+    (second,) = await store.outbox.claim_due("w", now, 10)
+    assert second.message.text == "two"
+    await store.outbox.sent(second.id)
+    dead = await store.outbox.list("dead")
+    assert [(d.message.text, d.attempts, d.last_error) for d in dead] == [("one", 2, "still 503")]
+    assert [s.message.text for s in await store.outbox.list("sent")] == ["two"]
+
+
+async def test_knowledge_versions(store: Store) -> None:
+    assert await store.knowledge.latest() is None
+    v1 = await store.knowledge.save({"articles": [1]}, "ann", "first")
+    v2 = await store.knowledge.save({"articles": [2]}, "bob", "second")
+    assert await store.knowledge.latest() == (v2, {"articles": [2]})
+    assert await store.knowledge.version(v1) == {"articles": [1]}
+    assert [(v["number"], v["author"]) for v in await store.knowledge.versions()] == [
+        (v2, "bob"),
+        (v1, "ann"),
+    ]

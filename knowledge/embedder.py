@@ -7,6 +7,8 @@ so tests and other deployments can plug in a different encoder.
 from __future__ import annotations
 
 import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -17,7 +19,8 @@ VOCAB_PATH = Path(__file__).parent / "model" / "vocab.txt"
 VOCAB_SHA256 = "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
 #: all-MiniLM-L6-v2 was trained with 128-token inputs; longer messages add cost, not accuracy.
 MAX_TOKENS = 128
-BATCH_SIZE = 64
+BATCH_SIZE = 32
+BUILD_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 class TextEncoder(Protocol):
@@ -94,10 +97,17 @@ class Embedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         # Sorting by length keeps padding (wasted compute) small inside each batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        batches = [order[s : s + BATCH_SIZE] for s in range(0, len(order), BATCH_SIZE)]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), BATCH_SIZE):
-            idx = order[start : start + BATCH_SIZE]
-            out[idx] = self._encode_batch([texts[i] for i in idx])
+        if len(batches) == 1:
+            out[batches[0]] = self._encode_batch([texts[i] for i in batches[0]])
+            return out
+        # Building an engine encodes hundreds of texts: run batches on BUILD_WORKERS threads
+        # (ONNX releases the GIL and its session is thread-safe), each still single-threaded.
+        with ThreadPoolExecutor(max_workers=BUILD_WORKERS) as pool:
+            results = pool.map(lambda b: self._encode_batch([texts[i] for i in b]), batches)
+            for batch, vectors in zip(batches, results, strict=True):
+                out[batch] = vectors
         return out
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:

@@ -143,7 +143,8 @@ class KnowledgeBase:
         )
 
 
-@dataclass(frozen=True)
+# Not frozen: exceptions get attributes set on them after creation (add_note sets __notes__).
+@dataclass
 class ContentError(Exception):
     """One problem in one file; ``line`` is 1-based, None when it concerns the whole file."""
 

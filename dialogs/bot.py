@@ -51,9 +51,11 @@ class Bot:
             return Turn((Reply(CLARIFY_NONE),), {**state, "offered": []}, "fallback")
         if postback == "handoff:request":
             return Turn((Reply(HANDOFF_UNAVAILABLE),), {**state, "offered": []}, "handoff")
+        decision = None
         if postback is not None:
             decision = await asyncio.to_thread(self.answerer.for_postback, postback, channel)
-        else:
+        if decision is None:
+            # Text, or a button whose payload the knowledge base does not know: read its words.
             decision = await asyncio.to_thread(self.answerer.query, text, channel, misses)
         return self._turn(decision, state, misses)
 

@@ -70,7 +70,15 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     from knowledge.content import ContentErrors
 
     try:
-        web.run_app(create_app(settings), host=host, port=port, print=None, shutdown_timeout=30)
+        web.run_app(
+            create_app(settings),
+            host=host,
+            port=port,
+            print=lambda _: logging.getLogger("onethread").info(
+                "listening on http://%s:%s", host, port
+            ),
+            shutdown_timeout=30,
+        )
     except ContentErrors as exc:
         for error in exc:
             print(f"onethread: knowledge base error: {error}", file=sys.stderr)

@@ -1,0 +1,107 @@
+"""Test harness: a running gateway on a temporary store, and a web chat visitor to drive it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestClient, TestServer
+
+from gateway import app as app_module
+from gateway.settings import Settings, load_settings, parse_store_url
+from knowledge.answerer import Answerer
+from knowledge.content import load_folder
+
+_ANSWERER: Answerer | None = None
+
+
+def demo_answerer() -> Answerer:
+    """The demo knowledge base's answerer, trained once per test session."""
+    global _ANSWERER
+    if _ANSWERER is None:
+        _ANSWERER = Answerer.build(load_folder(Settings().kb_dir))
+    return _ANSWERER
+
+
+def gateway_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Default settings on a store in tmp_path."""
+    base = load_settings({}, Path("/nonexistent.toml"))
+    store_url = parse_store_url(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    return replace(base, store_url=store_url, **overrides)
+
+
+@asynccontextmanager
+async def running_gateway(settings: Settings) -> AsyncIterator[TestClient]:
+    """The real app on a local port, with the demo answerer reused across tests."""
+
+    async def cached(kb: object) -> Answerer:
+        return demo_answerer()
+
+    original = app_module.build_answerer
+    app_module.build_answerer = cached
+    try:
+        client = TestClient(TestServer(app_module.create_app(settings)))
+        await client.start_server()
+        try:
+            yield client
+        finally:
+            await client.close()
+    finally:
+        app_module.build_answerer = original
+
+
+class Visitor:
+    """A web chat client: says things and reads what the server sends, frame by frame."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.frames: list[dict[str, Any]] = []
+
+    async def next_frame(self, timeout: float = 15.0) -> dict[str, Any]:
+        """The next frame from the server."""
+        msg = await self.ws.receive(timeout=timeout)
+        assert msg.type == aiohttp.WSMsgType.TEXT, msg
+        frame = json.loads(msg.data)
+        self.frames.append(frame)
+        return frame
+
+    async def until(self, predicate, timeout: float = 15.0) -> dict[str, Any]:
+        """Read frames until one matches."""
+        async with asyncio.timeout(timeout):
+            while True:
+                frame = await self.next_frame()
+                if predicate(frame):
+                    return frame
+
+    async def hello(self, visitor_id: str, **fields: Any) -> dict[str, Any]:
+        """Introduce ourselves; returns the welcome frame."""
+        await self.ws.send_json({"type": "hello", "visitor_id": visitor_id, **fields})
+        return await self.until(lambda f: f["type"] in {"welcome", "error"})
+
+    async def say(self, text: str, client_msg_id: str | None = None) -> dict[str, Any]:
+        """Send a message and return the bot's reply frame."""
+        await self.ws.send_json(
+            {"type": "message", "text": text, "client_msg_id": client_msg_id or uuid.uuid4().hex}
+        )
+        return await self.until(lambda f: f["type"] == "message" and f["from"] == "bot")
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Message frames received so far."""
+        return [f for f in self.frames if f["type"] == "message"]
+
+
+@asynccontextmanager
+async def visitor(client: TestClient) -> AsyncIterator[Visitor]:
+    """A connected web chat socket."""
+    ws = await client.ws_connect("/webchat/ws")
+    try:
+        yield Visitor(ws)
+    finally:
+        await ws.close()

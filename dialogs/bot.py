@@ -6,10 +6,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from knowledge.answerer import Answerer
-
 from dialogs.replies import CLARIFY_NONE, HANDOFF_UNAVAILABLE, intent_reply
 from gateway.messages import QuickReply
+from knowledge.answerer import Answerer
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from knowledge.evaluate import evaluate, load_queries
-
 from gateway.knowledge_loader import build_answerer, current_knowledge, import_folder
 from gateway.settings import Settings
 from gateway.stores import open_store
 from gateway.stores.protocol import Store
 from knowledge.content import ContentErrors, export_folder
+from knowledge.evaluate import evaluate, load_queries
 
 
 @asynccontextmanager

@@ -6,9 +6,8 @@ import asyncio
 import logging
 from pathlib import Path
 
-from knowledge.answerer import Answerer
-
 from gateway.stores.protocol import KnowledgeStore
+from knowledge.answerer import Answerer
 from knowledge.content import KnowledgeBase, load_folder
 
 log = logging.getLogger(__name__)

@@ -1,1 +1,1 @@
-"""Handoff to human agents in Slack: queues, routing, the agent's thread (see docs/architecture.md)."""
+"""Handoff to human agents in Slack: queues, routing, the agent's thread."""

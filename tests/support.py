@@ -64,17 +64,17 @@ class Visitor:
         self.ws = ws
         self.frames: list[dict[str, Any]] = []
 
-    async def next_frame(self, timeout: float = 15.0) -> dict[str, Any]:
+    async def next_frame(self, wait: float = 15.0) -> dict[str, Any]:
         """The next frame from the server."""
-        msg = await self.ws.receive(timeout=timeout)
+        msg = await self.ws.receive(timeout=wait)
         assert msg.type == aiohttp.WSMsgType.TEXT, msg
         frame = json.loads(msg.data)
         self.frames.append(frame)
         return frame
 
-    async def until(self, predicate, timeout: float = 15.0) -> dict[str, Any]:
+    async def until(self, predicate, wait: float = 15.0) -> dict[str, Any]:
         """Read frames until one matches."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(wait):
             while True:
                 frame = await self.next_frame()
                 if predicate(frame):

@@ -8,7 +8,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from tests.support import running_gateway, gateway_settings, visitor
+from tests.support import gateway_settings, running_gateway, visitor
 
 SECRET = "site-secret-for-tests-32-bytes-long!"
 

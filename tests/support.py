@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
+import subprocess
+import sys
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway import app as app_module
@@ -105,3 +110,40 @@ async def visitor(client: TestClient) -> AsyncIterator[Visitor]:
         yield Visitor(ws)
     finally:
         await ws.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gateway_process(tmp_path: Path, port: int, **env: str) -> Iterator[subprocess.Popen]:
+    """`onethread serve` as a child process; yields once it listens."""
+    environ = {
+        **os.environ,
+        "ONETHREAD_STORE_URL": f"sqlite:///{tmp_path / 'store.sqlite3'}",
+        **env,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
+        env=environ,
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "listening on" in line:
+                break
+        else:
+            pytest.fail(f"gateway exited with {proc.wait()} before listening")
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+        assert proc.stderr is not None
+        proc.stderr.close()

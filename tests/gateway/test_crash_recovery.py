@@ -2,58 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.support import Visitor
+from tests.support import Visitor, free_port, gateway_process
 
 CRASH_EXIT = 70
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def gateway_process(tmp_path: Path, port: int, **env: str) -> Iterator[subprocess.Popen]:
-    """`onethread serve` as a child process; yields once it listens."""
-    environ = {
-        **os.environ,
-        "ONETHREAD_STORE_URL": f"sqlite:///{tmp_path / 'store.sqlite3'}",
-        **env,
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
-        env=environ,
-        cwd=tmp_path,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if "listening on" in line:
-                break
-        else:
-            pytest.fail(f"gateway exited with {proc.wait()} before listening")
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
-        assert proc.stderr is not None
-        proc.stderr.close()
 
 
 async def open_visitor(session: aiohttp.ClientSession, port: int) -> Visitor:

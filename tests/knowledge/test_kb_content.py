@@ -82,8 +82,10 @@ def test_missing_required_fields_and_bad_types_all_reported() -> None:
 
 def test_sms_too_long_and_not_ascii() -> None:
     long_sms = "x" * 321
-    text = GOOD.replace('sms: "Standard 3-6 business days. https://fernhill.example/shipping"',
-                        f'sms: "{long_sms}é"')
+    text = GOOD.replace(
+        'sms: "Standard 3-6 business days. https://fernhill.example/shipping"',
+        f'sms: "{long_sms}é"',
+    )
     assert errors_of("shipping-times.md", text) == [
         (8, "sms is 322 characters; at most 320 allowed"),
         (8, "sms must be ASCII; found 'é'"),
@@ -106,15 +108,13 @@ def test_front_matter_structure() -> None:
 
 def test_yaml_syntax_error_has_line() -> None:
     text = GOOD.replace("title: How long does shipping take?", "title: [unclosed")
-    (line, reason), = errors_of("shipping-times.md", text)
+    ((line, reason),) = errors_of("shipping-times.md", text)
     assert (line, reason.startswith("invalid YAML")) == (4, True)
 
 
 def test_duplicate_key_reported() -> None:
     text = GOOD.replace("tags: [shipping]", "tags: [shipping]\ntitle: Again")
-    assert errors_of("shipping-times.md", text) == [
-        (8, "duplicate key 'title' (first on line 3)")
-    ]
+    assert errors_of("shipping-times.md", text) == [(8, "duplicate key 'title' (first on line 3)")]
 
 
 def test_content_error_str() -> None:
@@ -146,10 +146,17 @@ def test_intent_validation() -> None:
     with pytest.raises(ContentErrors) as info:
         parse_intents(INTENTS, "kb/intents.yml")
     assert [(e.path, e.line, e.reason) for e in info.value] == [
-        ("kb/intents.yml", 4, "slot 'order_number' pattern is not a valid regular expression: "
-         "missing ), unterminated subpattern at position 0"),
-        ("kb/intents.yml", 13, "unknown key 'colour' in intent 2 (allowed: name, description, "
-         "slots, examples)"),
+        (
+            "kb/intents.yml",
+            4,
+            "slot 'order_number' pattern is not a valid regular expression: "
+            "missing ), unterminated subpattern at position 0",
+        ),
+        (
+            "kb/intents.yml",
+            13,
+            "unknown key 'colour' in intent 2 (allowed: name, description, slots, examples)",
+        ),
         ("kb/intents.yml", 10, "duplicate intent name 'order_status' (first on line 6)"),
         ("kb/intents.yml", 14, "intent name 'Bad-Name' must be snake_case"),
         ("kb/intents.yml", 16, "'examples' needs at least 1 item(s)"),
@@ -175,19 +182,26 @@ def write_kb(root: Path, articles: dict[str, str], intents: str | None = None) -
 
 
 def test_load_folder_collects_every_problem(tmp_path: Path) -> None:
-    root = write_kb(tmp_path / "kb", {
-        "shipping-times.md": GOOD,
-        "wrong-name.md": GOOD,
-        "greeting.md": GOOD.replace("shipping-times", "greeting"),
-        "broken.md": "nothing here\n",
-    }, intents="intents:\n  - name: greeting\n    description: hi\n    examples: [hi]\n")
+    root = write_kb(
+        tmp_path / "kb",
+        {
+            "shipping-times.md": GOOD,
+            "wrong-name.md": GOOD,
+            "greeting.md": GOOD.replace("shipping-times", "greeting"),
+            "broken.md": "nothing here\n",
+        },
+        intents="intents:\n  - name: greeting\n    description: hi\n    examples: [hi]\n",
+    )
     with pytest.raises(ContentErrors) as info:
         load_folder(root)
     assert [(Path(e.path).name, e.line, e.reason) for e in info.value] == [
         ("broken.md", 1, "the file must start with a '---' line opening the YAML front matter"),
         ("wrong-name.md", 2, "id 'shipping-times' does not match file name 'wrong-name'"),
-        ("intents.yml", 2, "intent name 'greeting' is also an article id "
-         f"({root / 'articles' / 'greeting.md'})"),
+        (
+            "intents.yml",
+            2,
+            f"intent name 'greeting' is also an article id ({root / 'articles' / 'greeting.md'})",
+        ),
     ]
 
 

@@ -56,8 +56,10 @@ def test_decision_to_dict() -> None:
         score=0.42,
         candidates=(art("price-match", 0.42), Candidate("intent:thanks", "intent", 0.1)),
         text="Did you mean one of these?",
-        quick_replies=(("Do you price match?", "article:price-match"),
-                       ("Something else", "clarify:none")),
+        quick_replies=(
+            ("Do you price match?", "article:price-match"),
+            ("Something else", "clarify:none"),
+        ),
     )
     assert d.to_dict() == {
         "decision": "clarify",

@@ -45,7 +45,7 @@
     .replace(/(^|\W)__(?=\S)(.+?)__(?!\w)/g, "$1<strong>$2</strong>")
     .replace(/(^|[^*\w])\*(?=[^\s*])([^*]+?)\*(?![*\w])/g, "$1<em>$2</em>")
     .replace(/(^|\W)_(?=[^\s_])([^_]+?)_(?!\w)/g, "$1<em>$2</em>");
-  function inline(s) { // s is escaped; code and links are parked as \0N\0 so nothing rewrites them
+  function inline(s) { // s is escaped; code and links are parked as \0N\0 so emph() can't touch them
     const keep = [];
     const put = x => `\0${keep.push(x) - 1}\0`;
     s = s.replace(/`([^`]+)`/g, (_, c) => put(`<code>${c}</code>`))
@@ -61,7 +61,7 @@
     return emph(s).replace(/\0(\d+)\0/g, (_, i) => keep[i]);
   }
   const LI = /^\s*(?:([-*+\u2022])|(\d{1,9})[.)])\s+(.*)$/;
-  const SEP = /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)+\|?\s*$|^\s*\|\s*:?-{2,}:?\s*\|\s*$/;
+  const SEP = /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)+\|?\s*$/; // needs a pipe: `---` alone is no table
   const cells = (r, tag) => r.trim().replace(/^\||\|$/g, "").split("|").map(c => `<${tag}>${inline(c.trim())}</${tag}>`).join("");
   function md(src) {
     const L = esc(String(src ?? "").replace(/\0/g, "")).split(/\r\n?|\n/);
@@ -114,7 +114,9 @@ button,textarea{font:inherit;color:inherit}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 svg{width:24px;height:24px;fill:currentColor}
 .ic-x{fill:none;stroke:currentColor;stroke-width:2.4;stroke-linecap:round}
-.launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:58px;height:58px;border:0;border-radius:50%;background:var(--pri);color:var(--on);cursor:pointer;box-shadow:0 4px 14px #0004;display:grid;place-items:center;transition:transform .15s}
+.launcher,.x,.send{border:0;cursor:pointer;display:grid;place-items:center;flex:none}
+.launcher,.send{border-radius:50%;background:var(--pri);color:var(--on)}
+.launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:58px;height:58px;box-shadow:0 4px 14px #0004;transition:transform .15s}
 .launcher:hover{transform:scale(1.06)}
 .launcher .ic-x,.open .launcher .ic-chat{display:none}
 .open .launcher .ic-x{display:block}
@@ -123,7 +125,7 @@ svg{width:24px;height:24px;fill:currentColor}
 @keyframes ot-in{from{opacity:0;transform:translateY(10px)}}
 .hdr{display:flex;align-items:center;gap:8px;padding:14px 10px 14px 18px;background:var(--pri);color:var(--on)}
 h2{flex:1;margin:0;font-size:16px;font-weight:650;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.x{width:40px;height:40px;border:0;border-radius:8px;background:none;cursor:pointer;display:grid;place-items:center}
+.x{width:40px;height:40px;border-radius:8px;background:none}
 .x:hover{background:#8883}
 .hdr :focus-visible{outline-color:var(--on);outline-offset:-3px}
 .st{padding:6px 14px;font-size:12.5px;text-align:center;background:#fff4d6;color:#5a4300}
@@ -133,6 +135,7 @@ h2{flex:1;margin:0;font-size:16px;font-weight:650;overflow:hidden;text-overflow:
 .hint{margin:24px 12px;text-align:center;color:#5c6560}
 .e{display:flex;flex-direction:column;align-items:flex-start;margin:0 0 12px}
 .customer{align-items:flex-end}
+.bot .b,.agent .b{max-width:92%}
 .b{max-width:85%;padding:9px 13px;border-radius:16px 16px 16px 4px;background:#eef1ef;overflow-wrap:anywhere}
 .customer .b{background:var(--pri);color:var(--on);border-radius:16px 16px 4px;white-space:pre-wrap}
 .agent .b{background:#e6eefb}
@@ -156,7 +159,7 @@ th{background:#e2e8e4}
 form{display:flex;align-items:flex-end;gap:8px;padding:10px max(10px,env(safe-area-inset-right)) 6px max(14px,env(safe-area-inset-left));border-top:1px solid #e2e6e4}
 textarea{flex:1;resize:none;min-height:40px;max-height:120px;padding:9px 12px;border:1.5px solid #8a9590;border-radius:12px;background:#fff;line-height:1.4}
 textarea:focus-visible{outline-offset:0;border-color:var(--ink)}
-.send{width:42px;height:42px;border:0;border-radius:50%;background:var(--pri);color:var(--on);cursor:pointer;display:grid;place-items:center;flex:none}
+.send{width:42px;height:42px}
 .send svg{width:20px}
 .pw{padding:0 0 max(8px,env(safe-area-inset-bottom));text-align:center;font-size:11px;color:#5c6560}
 @media (max-width:480px){.panel{inset:0;width:100%;height:100%;border-radius:0}.open .launcher{display:none}textarea{font-size:16px}}

@@ -12,10 +12,12 @@ from aiohttp import web
 
 from adapters import webchat_routes
 from dialogs.bot import Bot
-from gateway import faults, http_ops
+from gateway import admin_api, faults, http_ops, kb_api, openapi
+from gateway.admin_auth import admin_auth
 from gateway.feed import Feed
 from gateway.http_ops import SERVICES
 from gateway.identity import IdentityResolver
+from gateway.knowledge_keeper import KnowledgeKeeper, Loaded
 from gateway.knowledge_loader import build_answerer, current_knowledge
 from gateway.router import Router
 from gateway.services import Services
@@ -33,7 +35,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     faults.arm(settings.crash_at)
     store = await open_store(settings.store_url)
     version, kb = await current_knowledge(store.knowledge, settings.kb_dir)
-    bot = Bot(await build_answerer(kb))
+    answerer = await build_answerer(kb)
+    bot = Bot(answerer)
     feed = Feed()
     router = Router(store, bot, feed, settings.conversation_idle_seconds)
     owner = f"proc-{uuid.uuid4().hex[:8]}"
@@ -48,10 +51,13 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         delivery_worker=DeliveryWorker(
             store.outbox, {}, owner, max_attempts=settings.delivery_max_attempts
         ),
-        knowledge_version=version,
+        knowledge=KnowledgeKeeper(store.knowledge, bot, Loaded(version, kb, answerer)),
     )
     app[SERVICES] = services
-    tasks = [asyncio.create_task(services.delivery_worker.run())]
+    tasks = [
+        asyncio.create_task(services.delivery_worker.run()),
+        asyncio.create_task(services.knowledge.follow(settings.knowledge_poll_seconds)),
+    ]
     if not settings.inbox_paused:
         tasks.append(asyncio.create_task(services.inbox_worker.run()))
     log.info("ready: knowledge version %s, %d articles", version, len(kb.articles))
@@ -68,9 +74,15 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     """The whole gateway as one aiohttp application."""
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[admin_auth(settings.admin_token)],
+    )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_services)
     app.add_routes(http_ops.routes())
+    app.add_routes(admin_api.routes())
+    app.add_routes(kb_api.routes())
+    app.add_routes(openapi.routes())
     app.add_routes(webchat_routes())
     return app

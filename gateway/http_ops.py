@@ -25,7 +25,7 @@ async def readyz(request: web.Request) -> web.Response:
             checks["store"] = await services.store.ping()
         except Exception:
             checks["store"] = False
-        checks["knowledge"] = services.knowledge_version > 0
+        checks["knowledge"] = services.knowledge.version > 0
     ready = all(checks.values())
     return web.json_response(
         {"status": "ready" if ready else "not ready", "checks": checks},

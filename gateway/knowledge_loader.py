@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from pathlib import Path
 
 from gateway.stores.protocol import KnowledgeStore
 from knowledge.answerer import Answerer
 from knowledge.content import KnowledgeBase, load_folder
+from knowledge.embedder import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,12 @@ async def current_knowledge(store: KnowledgeStore, seed_folder: Path) -> tuple[i
     return await import_folder(store, seed_folder, author="onethread serve")
 
 
+@functools.cache
+def shared_embedder() -> Embedder:
+    """One embedding model per process, whatever the number of knowledge versions trained."""
+    return Embedder()
+
+
 async def build_answerer(kb: KnowledgeBase) -> Answerer:
     """Train the retrieval engine for a knowledge base, off the event loop."""
-    return await asyncio.to_thread(Answerer.build, kb)
+    return await asyncio.to_thread(lambda: Answerer.build(kb, embedder=shared_embedder()))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from dialogs.bot import Bot
 from gateway.feed import Feed
 from gateway.identity import IdentityResolver
+from gateway.knowledge_keeper import KnowledgeKeeper
 from gateway.router import Router
 from gateway.settings import Settings
 from gateway.stores.protocol import Store
@@ -25,4 +26,4 @@ class Services:
     router: Router
     inbox_worker: InboxWorker
     delivery_worker: DeliveryWorker
-    knowledge_version: int = 0
+    knowledge: KnowledgeKeeper

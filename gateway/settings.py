@@ -58,6 +58,7 @@ class Settings:
     delivery_max_attempts: int = 8
     max_body_bytes: int = 1024 * 1024
     crash_at: str | None = None
+    knowledge_poll_seconds: float = 2.0
     inbox_paused: bool = False
 
 
@@ -148,6 +149,7 @@ _PARSERS = {
     "ONETHREAD_DELIVERY_MAX_ATTEMPTS": ("delivery_max_attempts", _positive_int),
     "ONETHREAD_MAX_BODY_BYTES": ("max_body_bytes", _positive_int),
     "ONETHREAD_CRASH_AT": ("crash_at", _crash_point),
+    "ONETHREAD_KNOWLEDGE_POLL_SECONDS": ("knowledge_poll_seconds", _positive_float),
     "ONETHREAD_INBOX_PAUSED": ("inbox_paused", _bool),
 }
 

@@ -1,0 +1,137 @@
+"""The admin API described as OpenAPI 3.1, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+_ID = {"in": "path", "required": True, "schema": {"type": "string"}}
+_JSON = {"content": {"application/json": {"schema": {"type": "object"}}}}
+_ARTICLE = {
+    "type": "object",
+    "required": ["title", "questions", "body"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"},
+        "title": {"type": "string"},
+        "questions": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "sms": {"type": ["string", "null"], "maxLength": 320},
+        "body": {"type": "string"},
+        "author": {"type": "string", "description": "who makes the change (history)"},
+    },
+}
+_DECISION = {
+    "type": "object",
+    "properties": {
+        "decision": {"enum": ["answer", "intent", "clarify", "handoff", "fallback"]},
+        "article_id": {"type": ["string", "null"]},
+        "intent": {"type": ["string", "null"]},
+        "score": {"type": "number"},
+        "candidates": {"type": "array", "items": {"type": "object"}},
+        "text": {"type": "string"},
+        "quick_replies": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def _op(
+    summary: str,
+    ok: int = 200,
+    body: dict | None = None,
+    schema: dict | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    content = {"content": {"application/json": {"schema": schema}}} if schema else _JSON
+    op: dict[str, Any] = {
+        "summary": summary,
+        "responses": {
+            str(ok): {"description": "OK", **(content if ok != 204 else {})},
+            "401": {"description": "missing or wrong bearer token"},
+        },
+        **extra,
+    }
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return op
+
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "onethread admin API", "version": "1"},
+    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    "security": [{"bearer": []}],
+    "paths": {
+        "/api/v1/customers/{customer_id}": {
+            "parameters": [{"name": "customer_id", **_ID}],
+            "get": _op(
+                "a customer: identities, conversations, timeline; merged ids answer "
+                "with the surviving record"
+            ),
+            "delete": _op("erase the customer and everything stored about them", ok=204),
+        },
+        "/api/v1/customers/{customer_id}/export": {
+            "parameters": [{"name": "customer_id", **_ID}],
+            "get": _op("everything stored about a customer, as a download"),
+        },
+        "/api/v1/deliveries": {
+            "get": _op(
+                "outbound deliveries by status (pending, sent, dead = dead letters)",
+                parameters=[
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"enum": ["pending", "sent", "dead"]},
+                    }
+                ],
+            ),
+        },
+        "/api/v1/kb/articles": {
+            "get": _op(
+                "articles, filtered by ?q=",
+                parameters=[{"name": "q", "in": "query", "schema": {"type": "string"}}],
+            ),
+            "post": _op("create an article (422 lists every problem)", ok=201, body=_ARTICLE),
+        },
+        "/api/v1/kb/articles/{article_id}": {
+            "parameters": [{"name": "article_id", **_ID}],
+            "get": _op("one article"),
+            "put": _op("replace an article (a new knowledge version)", body=_ARTICLE),
+            "delete": _op("retire an article", ok=204),
+        },
+        "/api/v1/kb/query": {
+            "post": _op(
+                "the decision for a message",
+                body={
+                    "type": "object",
+                    "required": ["text"],
+                    "properties": {"text": {"type": "string"}, "channel": {"type": "string"}},
+                },
+                schema=_DECISION,
+            ),
+        },
+        "/api/v1/kb/versions": {"get": _op("knowledge versions: who, when, what")},
+        "/api/v1/kb/versions/{number}": {
+            "parameters": [
+                {"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}}
+            ],
+            "get": _op("the content of one version"),
+        },
+        "/api/v1/kb/versions/{number}/revert": {
+            "parameters": [
+                {"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}}
+            ],
+            "post": _op("make a version current again, as a new version"),
+        },
+    },
+}
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """The specification."""
+    return web.json_response(SPEC)
+
+
+def routes() -> list[web.RouteDef]:
+    """The specification's route."""
+    return [web.get("/api/v1/openapi.json", openapi)]

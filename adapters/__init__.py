@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 
-def webchat_routes() -> list[web.RouteDef]:
-    """The web chat's routes (always on)."""
-    from adapters.webchat.http import routes
+def install_channels(app: web.Application) -> None:
+    """Add every channel's routes to the app (web chat is always on)."""
+    from adapters.webchat.http import install
 
-    return routes()
+    install(app)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from adapters import webchat_routes
+from adapters import install_channels
 from dialogs.bot import Bot
 from gateway import admin_api, faults, http_ops, kb_api, openapi
 from gateway.admin_auth import admin_auth
@@ -84,5 +84,5 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(admin_api.routes())
     app.add_routes(kb_api.routes())
     app.add_routes(openapi.routes())
-    app.add_routes(webchat_routes())
+    install_channels(app)
     return app

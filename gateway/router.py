@@ -16,7 +16,7 @@ from gateway.feed import Feed, ThreadMoved
 from gateway.identity import IdentityResolver
 from gateway.keyed_lock import KeyedLock
 from gateway.messages import Address, Entry, Inbound, Outbound
-from gateway.stores.protocol import Conversation, EntryDraft, InboxItem, Store
+from gateway.stores.protocol import AskedQuestion, Conversation, EntryDraft, InboxItem, Store
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ class Router:
         metrics.BOT_DECISIONS.labels(decision=turn.decision).inc()
         replies = await self._record_turn(item, conversation, turn, message.sender)
         self._publish(customer_id, replies)
+        await self._log_question(item, conversation, message, turn)
         crashpoint("after_reply")
 
     async def _conversation_of(self, recorded: list[Entry], fallback: Conversation) -> Conversation:
@@ -116,6 +117,25 @@ class Router:
             deliveries = [Outbound(sender, r.text, r.quick_replies) for r in turn.replies]
         return await self.store.transcript.append(
             conversation.id, drafts, key=f"out:{item.id}", deliveries=deliveries, state=turn.state
+        )
+
+    async def _log_question(
+        self, item: InboxItem, conversation: Conversation, message: Inbound, turn: Turn
+    ) -> None:
+        if message.postback is not None and turn.decision != "answer":
+            return
+        await self.store.questions.record(
+            f"q:{item.id}",
+            AskedQuestion(
+                conversation_id=conversation.id,
+                channel=message.sender.channel,
+                text=message.text or turn.meta.get("title", ""),
+                decision=turn.decision,
+                at=message.received_at,
+                article_id=turn.article_id,
+                intent=turn.intent,
+                score=float(turn.meta.get("score", 0.0)),
+            ),
         )
 
     def _publish(self, customer_id: str, entries: list[Entry]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from importlib import resources
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from adapters.webchat.frames import error_frame
 from adapters.webchat.session import WebchatSession
@@ -15,6 +15,7 @@ from gateway.http_ops import SERVICES
 log = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024
+SOCKETS = web.AppKey("webchat_sockets", set)
 _STATIC = resources.files("adapters.webchat") / "static"
 
 
@@ -23,6 +24,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME_BYTES)
     await ws.prepare(request)
     session = WebchatSession(request.app[SERVICES], ws.send_json)
+    sockets = request.app[SOCKETS]
+    sockets.add(ws)
     metrics.WEBCHAT_CONNECTIONS.inc()
     try:
         async for msg in ws:
@@ -31,6 +34,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             elif msg.type == WSMsgType.BINARY:
                 await ws.send_json(error_frame("bad_frame", "frames must be JSON text"))
     finally:
+        sockets.discard(ws)
         session.close()
         metrics.WEBCHAT_CONNECTIONS.dec()
     return ws
@@ -48,6 +52,19 @@ def _static(name: str, content_type: str, cache: str):
         )
 
     return handler
+
+
+async def close_sockets(app: web.Application) -> None:
+    """On shutdown, tell every browser to reconnect rather than wait on a stopping server."""
+    for ws in list(app[SOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+
+
+def install(app: web.Application) -> None:
+    """Add the web chat routes, and the socket bookkeeping that shutdown needs."""
+    app[SOCKETS] = set()
+    app.on_shutdown.append(close_sockets)
+    app.add_routes(routes())
 
 
 def routes() -> list[web.RouteDef]:

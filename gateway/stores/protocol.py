@@ -1,4 +1,4 @@
-"""What the gateway needs from a store, as five small protocols; SQLite and Redis implement them.
+"""What the gateway needs from a store, as small protocols; SQLite and Redis implement them.
 
 Every write that a crash could interrupt is idempotent on a key chosen by the caller, so the
 pipeline can redo any step after a restart without doing it twice.
@@ -190,8 +190,32 @@ class KnowledgeStore(Protocol):
         """The content of one version."""
 
 
+@dataclass(frozen=True)
+class AskedQuestion:
+    """One customer message and what the bot decided for it, for editors' reports."""
+
+    conversation_id: str
+    channel: str
+    text: str
+    decision: str
+    at: datetime
+    article_id: str | None = None
+    intent: str | None = None
+    score: float = 0.0
+
+
+class QuestionLog(Protocol):
+    """What customers asked and how the bot decided: the editors' unanswered inbox and stats."""
+
+    async def record(self, key: str, question: AskedQuestion) -> None:
+        """Log once per key."""
+
+    async def since(self, at: datetime, limit: int = 10_000) -> list[AskedQuestion]:
+        """Questions asked at or after `at`, oldest first."""
+
+
 class Store(Protocol):
-    """Everything the gateway keeps, reached through the five parts."""
+    """Everything the gateway keeps, reached through its parts."""
 
     customers: CustomerStore
     conversations: ConversationStore
@@ -199,6 +223,7 @@ class Store(Protocol):
     inbox: Inbox
     outbox: Outbox
     knowledge: KnowledgeStore
+    questions: QuestionLog
 
     async def ping(self) -> bool:
         """True when the store answers."""

@@ -53,6 +53,9 @@ async def test_sigterm_drains_and_exits_cleanly(tmp_path: Path) -> None:
             v = await open_visitor(session, port)
             await v.hello("polite")
             await v.say("do you price match")
-            await v.ws.close()
+            # An open socket must not hold shutdown up: the server closes it, going away.
             proc.send_signal(signal.SIGTERM)
-            assert proc.wait(timeout=60) == 0
+            closing = await v.ws.receive(timeout=10)
+            assert closing.type == aiohttp.WSMsgType.CLOSE
+            assert closing.data == aiohttp.WSCloseCode.GOING_AWAY
+            assert proc.wait(timeout=20) == 0

@@ -200,3 +200,15 @@ async def test_knowledge_versions(store: Store) -> None:
         (v2, "bob"),
         (v1, "ann"),
     ]
+
+
+async def test_question_log_records_once_per_key_in_time_order(store: Store) -> None:
+    from gateway.stores.protocol import AskedQuestion
+
+    late = AskedQuestion("con_1", "sms", "late", "fallback", T0 + timedelta(minutes=5))
+    early = AskedQuestion("con_1", "sms", "early", "answer", T0, article_id="a", score=0.9)
+    await store.questions.record("q:2", late)
+    await store.questions.record("q:1", early)
+    await store.questions.record("q:1", early)
+    assert await store.questions.since(T0) == [early, late]
+    assert await store.questions.since(T0 + timedelta(minutes=1)) == [late]

@@ -8,6 +8,7 @@ from gateway.stores.sqlite.conversations import SQLiteConversations
 from gateway.stores.sqlite.customers import SQLiteCustomers
 from gateway.stores.sqlite.db import Database
 from gateway.stores.sqlite.knowledge import SQLiteKnowledge
+from gateway.stores.sqlite.questions import SQLiteQuestions
 from gateway.stores.sqlite.queues import SQLiteInbox, SQLiteOutbox
 from gateway.stores.sqlite.transcript import SQLiteTranscript
 
@@ -23,6 +24,7 @@ class SQLiteStore:
         self.inbox = SQLiteInbox(self._db)
         self.outbox = SQLiteOutbox(self._db)
         self.knowledge = SQLiteKnowledge(self._db)
+        self.questions = SQLiteQuestions(self._db)
 
     async def open(self) -> SQLiteStore:
         """Open the file and create the schema; returns self."""

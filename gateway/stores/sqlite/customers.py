@@ -172,6 +172,7 @@ class SQLiteCustomers:
             for conv in convs:
                 conn.execute("DELETE FROM entries WHERE conversation_id = ?", (conv,))
                 conn.execute("DELETE FROM outbox WHERE conversation_id = ?", (conv,))
+                conn.execute("DELETE FROM questions WHERE conversation_id = ?", (conv,))
             for sender in senders:
                 # Keep the key so a late redelivery stays a duplicate, drop the content.
                 conn.execute(

@@ -50,6 +50,11 @@ CREATE TABLE IF NOT EXISTS outbox (
   next_at REAL NOT NULL, owner TEXT, last_error TEXT, created_at REAL NOT NULL, updated_at REAL
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (status, recipient, id);
+CREATE TABLE IF NOT EXISTS questions (
+  key TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, channel TEXT NOT NULL, text TEXT NOT NULL,
+  decision TEXT NOT NULL, article_id TEXT, intent TEXT, score REAL NOT NULL, at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS questions_at ON questions (at);
 CREATE TABLE IF NOT EXISTS steps (key TEXT PRIMARY KEY, created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS kb_versions (
   number INTEGER PRIMARY KEY AUTOINCREMENT, content TEXT NOT NULL, author TEXT NOT NULL,

@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from gateway.http_ops import SERVICES
+from gateway.kb_insights import effectiveness, group_questions, unanswered
+from gateway.knowledge_loader import shared_embedder
 from gateway.messages import CHANNELS
 from gateway.services import Services
+from gateway.timespec import parse_since
 from knowledge.content import (
     Article,
     ContentError,
@@ -204,6 +208,55 @@ async def revert(request: web.Request) -> web.Response:
     return web.json_response({"version": version, "reverted_to": number})
 
 
+def _since(request: web.Request, default: str) -> datetime:
+    try:
+        return parse_since(request.query.get("since", default))
+    except ValueError as exc:
+        raise _json_error(400, {"error": f"since: {exc}"}) from None
+
+
+async def unanswered_questions(request: web.Request) -> web.Response:
+    """Customer messages the bot could not answer, grouped by what they ask for."""
+    services = request.app[SERVICES]
+    missed = unanswered(await services.store.questions.since(_since(request, "30d")))
+    answerer = services.knowledge.current.answerer
+
+    def grouped() -> list[dict[str, Any]]:
+        groups = [g.to_dict() for g in group_questions(missed, shared_embedder())]
+        for group in groups:
+            top = answerer.query(group["representative"]).candidates
+            group["closest_article"] = next(
+                ({"article_id": c.article_id, "score": c.score} for c in top if c.article_id),
+                None,
+            )
+        return groups
+
+    return web.json_response({"groups": await asyncio.to_thread(grouped)})
+
+
+async def article_effectiveness(request: web.Request) -> web.Response:
+    """Per article: answered, asked again soon after, handed off later in the conversation."""
+    questions = await request.app[SERVICES].store.questions.since(_since(request, "30d"))
+    return web.json_response({"articles": effectiveness(questions)})
+
+
+async def add_question(request: web.Request) -> web.Response:
+    """Add a customer's wording to an article's questions, so it is recognised next time."""
+    services = request.app[SERVICES]
+    article = _article_or_404(services, request.match_info["article_id"])
+    data = await _body(request)
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip() or len(text) > 500:
+        raise _json_error(400, {"error": "text must be 1 to 500 characters"})
+    if text.strip() in article.questions:
+        return web.json_response({"version": services.knowledge.version, **article_json(article)})
+    updated = dataclasses.replace(article, questions=(*article.questions, text.strip()))
+    kb = _replace(services.knowledge.current.kb, updated, article.id)
+    note = f"added a question to {article.id}"
+    version = await services.knowledge.save(kb, _editor(request, data), note)
+    return web.json_response({"version": version, **article_json(updated)})
+
+
 def _number(request: web.Request) -> int:
     try:
         return int(request.match_info["number"])
@@ -219,7 +272,10 @@ def routes() -> list[web.RouteDef]:
         web.get("/api/v1/kb/articles/{article_id}", get_article),
         web.put("/api/v1/kb/articles/{article_id}", update_article),
         web.delete("/api/v1/kb/articles/{article_id}", delete_article),
+        web.post("/api/v1/kb/articles/{article_id}/questions", add_question),
         web.post("/api/v1/kb/query", query),
+        web.get("/api/v1/kb/unanswered", unanswered_questions),
+        web.get("/api/v1/kb/effectiveness", article_effectiveness),
         web.get("/api/v1/kb/versions", list_versions),
         web.get("/api/v1/kb/versions/{number}", get_version),
         web.post("/api/v1/kb/versions/{number}/revert", revert),

@@ -110,6 +110,36 @@ SPEC: dict[str, Any] = {
                 schema=_DECISION,
             ),
         },
+        "/api/v1/kb/articles/{article_id}/questions": {
+            "parameters": [{"name": "article_id", **_ID}],
+            "post": _op(
+                "add a customer's wording as a question variant",
+                body={
+                    "type": "object",
+                    "required": ["text"],
+                    "properties": {"text": {"type": "string"}, "author": {"type": "string"}},
+                },
+            ),
+        },
+        "/api/v1/kb/unanswered": {
+            "get": _op(
+                "questions the bot could not answer, grouped by similarity",
+                parameters=[
+                    {
+                        "name": "since",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "ISO-8601 or a duration such as 7d; default 30d",
+                    }
+                ],
+            ),
+        },
+        "/api/v1/kb/effectiveness": {
+            "get": _op(
+                "per article: answered, re-asked, handed off",
+                parameters=[{"name": "since", "in": "query", "schema": {"type": "string"}}],
+            ),
+        },
         "/api/v1/kb/versions": {"get": _op("knowledge versions: who, when, what")},
         "/api/v1/kb/versions/{number}": {
             "parameters": [

@@ -93,8 +93,8 @@ class Router:
         )
         metrics.BOT_DECISIONS.labels(decision=turn.decision).inc()
         replies = await self._record_turn(item, conversation, turn, message.sender)
-        self._publish(customer_id, replies)
         await self._log_question(item, conversation, message, turn)
+        self._publish(customer_id, replies)
         crashpoint("after_reply")
 
     async def _conversation_of(self, recorded: list[Entry], fallback: Conversation) -> Conversation:

@@ -142,3 +142,28 @@ async def test_a_broken_article_is_refused_with_reasons_and_changes_nothing(clie
     assert "sms" in reasons
     after = await (await client.get("/api/v1/kb/versions", headers=AUTH)).json()
     assert after["current"] == before["current"]
+
+
+async def test_unanswered_questions_reach_the_editors_and_become_variants(client) -> None:
+    async with visitor(client) as v:
+        await v.hello("kayak-fan")
+        await v.say("which pizza place near your portland store do you recommend")
+    resp = await client.get("/api/v1/kb/unanswered?since=1h", headers=AUTH)
+    groups = (await resp.json())["groups"]
+    assert [g["representative"] for g in groups] == [
+        "which pizza place near your portland store do you recommend"
+    ]
+    assert groups[0]["closest_article"]["article_id"]
+
+    resp = await client.post(
+        "/api/v1/kb/articles/store-locations/questions",
+        json={"text": "which pizza place near your portland store do you recommend"},
+        headers=AUTH,
+    )
+    assert resp.status == 200
+    assert (
+        "which pizza place near your portland store do you recommend"
+        in (await resp.json())["questions"]
+    )
+    stats = await (await client.get("/api/v1/kb/effectiveness", headers=AUTH)).json()
+    assert stats == {"articles": []}

@@ -24,6 +24,7 @@ from gateway.settings import Settings, load_settings, parse_store_url
 from knowledge.answerer import Answerer
 from knowledge.content import load_folder
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 _ANSWERER: Answerer | None = None
 
 
@@ -124,6 +125,8 @@ def gateway_process(tmp_path: Path, port: int, **env: str) -> Iterator[subproces
     environ = {
         **os.environ,
         "ONETHREAD_STORE_URL": f"sqlite:///{tmp_path / 'store.sqlite3'}",
+        # The checkout under test, whatever copy of onethread is installed.
+        "PYTHONPATH": str(REPO_ROOT),
         **env,
     }
     proc = subprocess.Popen(

@@ -46,7 +46,9 @@ class Answerer:
         """Decide on one customer message; misses = consecutive fallbacks just before it."""
         ranking = self.engine.analyze(text)
         choice = decide(ranking.candidates, self.thresholds, misses,
-                        similarity=ranking.similarity, coverage=ranking.coverage)
+                        similarity=ranking.similarity, coverage=ranking.coverage,
+                        out_of_scope=ranking.out_of_scope,
+                        foreign_names=ranking.foreign_names)
         return self._decision(choice, ranking.candidates[:5], channel)
 
     def for_postback(self, payload: str, channel: str = "webchat") -> Decision | None:

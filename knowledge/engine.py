@@ -2,39 +2,71 @@
 
 One multinomial logistic regression over three views of the text: MiniLM sentence embeddings,
 TF-IDF word 1-2 grams and TF-IDF char_wb 2-5 grams. Training texts are each article's title and
-questions and each intent's examples; labels are article ids and ``intent:<name>``.
+questions and each intent's examples; labels are article ids and ``intent:<name>``. One more
+class, :data:`OUT_OF_SCOPE`, is trained on a generic set of messages no support bot should answer
+(``knowledge/out_of_scope.py``): a message that looks more like those than like any article takes
+its probability mass away from the articles instead of lending it to the nearest one.
 
-With ~500 training texts and ~11k sparse features, fitting the weights directly is slow
-(L-BFGS over 65 x 11k parameters, >2 s). The L2-regularised solution lies in the span of the
-training rows, so we fit the same model on the kernel's square-root features (n x n) instead:
-identical optimum, a fraction of the time.
+Fitting. With a few hundred training texts and ~15k sparse features, fitting the weights
+directly is slow (L-BFGS over 65 x 15k parameters, >2 s). The L2-regularised solution lies in the
+span of the training rows, so up to ``kernel_limit`` texts we fit the same model on the kernel's
+square-root features (n x n) instead: identical optimum, a fraction of the time. Larger training
+sets (benchmarks with 10k+ texts) are fitted in the primal on the sparse features.
 
-Besides the class probabilities the engine reports two out-of-scope signals: the cosine
-similarity to the nearest training text, and the share of the message's content words that the
-knowledge base knows at all (an unknown brand or topic such as "REI" or "landlord" is the
-clearest sign a confident-looking match is about something else).
+Querying. Either way the model is folded into per-view weight matrices (features x classes), so
+a query costs its embedding, a 384 x classes product and a sum over the few rows of the sparse
+weights its n-grams select: well under a millisecond beside the embedding.
+
+Very many classes (thousands of articles) would make those weight matrices (features x classes)
+and the fit too big; above ``max_linear_classes`` the engine ranks by nearest neighbours instead:
+class centroids of the embeddings shortlist candidates, which are then scored by their best
+example (embedding cosine plus word TF-IDF cosine) and turned into probabilities by a softmax.
+
+Besides the class probabilities the engine reports out-of-scope signals: the probability of the
+out-of-scope class, the cosine similarity to the nearest training text, and the share of the
+message's content words that the knowledge base knows at all.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from knowledge.content import KnowledgeBase
 from knowledge.embedder import TextEncoder
+from knowledge.out_of_scope import OUT_OF_SCOPE as GENERIC_OUT_OF_SCOPE
 
 INTENT_PREFIX = "intent:"
+#: Label of the background class; never shown as a candidate.
+OUT_OF_SCOPE = "~out-of-scope"
 _WORD = re.compile(r"[a-z]+")
+# A capitalised word not at the start of a sentence: a name (a business, a brand, a place).
+# Not after "in", "to", "near": those name places, which customers give in shipping questions.
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)(?<!\bin\s)(?<!\bto\s)(?<!\bnear\s)"
+                   r"\b([A-Z][a-z]+(?:[A-Z][a-z]+)*)\b")
 # Embedding view weight relative to the two TF-IDF views (each row of every view has norm 1);
-# 2 was best in cross-validation on the demo KB's own questions (see knowledge/policy.py).
+# 2 was best in cross-validation on the demo KB's own questions (see knowledge/calibrate.py).
 EMBEDDING_WEIGHT = 2.0
 LR_C = 30.0
+#: Up to this many training texts the LR is fitted through the kernel (fast, exact).
+KERNEL_LIMIT = 2500
+#: Above this many classes the engine ranks by nearest neighbours instead of the LR.
+MAX_LINEAR_CLASSES = 1000
+#: Nearest-neighbour mode: classes shortlisted by centroid, and the softmax temperature.
+SHORTLIST = 40
+NEIGHBOUR_TEMPERATURE = 0.05
+#: Sample weight of each generic out-of-scope example relative to a KB text.
+NEGATIVE_WEIGHT = 0.05
 
 
 @dataclass(frozen=True)
@@ -63,6 +95,13 @@ class Ranking:
     candidates: tuple[Candidate, ...]
     similarity: float  # cosine to the nearest training text
     coverage: float  # share of content words known to the knowledge base, 1.0 if none
+    out_of_scope: float = 0.0  # probability of the background (out-of-scope) class
+    foreign_names: tuple[str, ...] = ()  # capitalised names the knowledge base never uses
+
+
+#: Capitalised words that are not names of anything.
+_COMMON_CAPS = frozenset({"I", "Im", "Ive", "Id", "Ill", "Hi", "Hello", "Hey", "Thanks", "Please",
+                          "Ok", "Okay", "Yes", "No"})
 
 
 def content_words(text: str) -> list[str]:
@@ -98,6 +137,15 @@ class Vocabulary:
             d in self.words or d in self._variants for d in _deletes(word)
         )
 
+    def foreign_names(self, text: str) -> tuple[str, ...]:
+        """Capitalised words inside a sentence that the KB never uses ("Patagonia", "Costco").
+
+        A message naming another business is about that business even when the rest of it
+        matches an article word for word; a name the KB knows (its stores' cities) is fine.
+        """
+        return tuple(n for n in _NAME.findall(text.strip())
+                     if not self.knows(n.lower().removesuffix("s")) and n not in _COMMON_CAPS)
+
     def coverage(self, text: str) -> float:
         """Share of the text's content words that are known; 1.0 when it has none."""
         words = content_words(text)
@@ -131,6 +179,30 @@ def training_data(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+class _SparseView:
+    """A fitted TfidfVectorizer's transform for one text, without sklearn's per-call overhead.
+
+    Same result as ``vectorizer.transform([text])`` (sublinear tf, idf, L2 norm over the known
+    features) as (indices, values); the validation layers of sklearn cost ~1 ms a call.
+    """
+
+    def __init__(self, vectorizer: TfidfVectorizer) -> None:
+        self._analyze = vectorizer.build_analyzer()
+        self._index: dict[str, int] = vectorizer.vocabulary_
+        self._idf = vectorizer.idf_.astype(np.float64)
+
+    def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        index = self._index
+        counts = Counter(i for i in map(index.get, self._analyze(text)) if i is not None)
+        if not counts:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float64,
+                         count=len(counts))
+        values = tf * self._idf[idx]
+        return idx, values / np.linalg.norm(values)
+
+
 class Engine:
     """Ranks labels for a message; immutable after build, so safe to share across threads."""
 
@@ -143,71 +215,144 @@ class Engine:
         *,
         c: float = LR_C,
         embedding_weight: float = EMBEDDING_WEIGHT,
+        negatives: Sequence[str] = GENERIC_OUT_OF_SCOPE,
+        kernel_limit: int = KERNEL_LIMIT,
+        max_linear_classes: int = MAX_LINEAR_CLASSES,
+        negative_weight: float = NEGATIVE_WEIGHT,
     ) -> None:
         self._encoder = encoder
         self._vocabulary = vocabulary
-        self._w2 = embedding_weight**2
-        self.classes: tuple[str, ...] = tuple(sorted(set(labels)))
-        if len(self.classes) < 2:
+        self._w = embedding_weight
+        if len(set(labels)) < 2:
             raise ValueError("the knowledge base needs at least two articles or intents")
-        self._embeddings = np.asarray(encoder.encode(texts), dtype=np.float32)
-        self._word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True)
-        self._char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
-        self._word_rows = self._word.fit_transform(texts)
-        self._char_rows = self._char.fit_transform(texts)
+        self._n_scope = len(texts)  # the negatives' rows come after these
+        texts = [*texts, *negatives]
+        labels = [*labels, *[OUT_OF_SCOPE] * len(negatives)]
+        self.classes: tuple[str, ...] = tuple(sorted(set(labels)))
+        index = {label: i for i, label in enumerate(self.classes)}
+        y = np.array([index[label] for label in labels])
+        # The background class has many more examples than any article; weighting them down
+        # keeps its prior from swallowing the probability of real but unusual questions.
+        self._sample_weight = np.where(y == index.get(OUT_OF_SCOPE, -1), negative_weight, 1.0)
+        self._oos = index.get(OUT_OF_SCOPE, -1)
+        self._kinds = tuple(
+            "intent" if label.startswith(INTENT_PREFIX) else "article" for label in self.classes
+        )
+        self._embeddings = np.ascontiguousarray(encoder.encode(texts), dtype=np.float32)
+        word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
+                               dtype=np.float32)
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
+                               dtype=np.float32)
+        word_rows = word.fit_transform(texts).tocsr()
+        char_rows = char.fit_transform(texts).tocsr()
+        self._word, self._char = _SparseView(word), _SparseView(char)
+        self.mode: Literal["linear", "neighbours"] = (
+            "linear" if len(self.classes) <= max_linear_classes else "neighbours")
+        if self.mode == "linear":
+            if len(texts) <= kernel_limit:
+                dual = self._fit_kernel(word_rows, char_rows, y, c)
+                w_emb = self._w * (self._embeddings.T @ dual)
+                w_word = word_rows.T @ dual
+                w_char = char_rows.T @ dual
+            else:
+                w_emb, w_word, w_char = self._fit_primal(word_rows, char_rows, y, c)
+            self._w_emb = np.ascontiguousarray(w_emb, dtype=np.float32)
+            self._w_word = np.ascontiguousarray(w_word, dtype=np.float64)
+            self._w_char = np.ascontiguousarray(w_char, dtype=np.float64)
+        else:
+            self._fit_neighbours(word_rows, y)
+        self._embed_one = lru_cache(maxsize=1024)(self._embed_uncached)
+
+    def _fit_kernel(self, word_rows: sp.csr_matrix, char_rows: sp.csr_matrix, y: np.ndarray,
+                    c: float) -> np.ndarray:
+        """LR on the kernel's square-root features; returns dual weights (n x classes)."""
+        e = self._embeddings.astype(np.float64)
         gram = (
-            self._w2 * (self._embeddings @ self._embeddings.T).astype(np.float64)
-            + (self._word_rows @ self._word_rows.T).toarray()
-            + (self._char_rows @ self._char_rows.T).toarray()
+            self._w**2 * (e @ e.T)
+            + (word_rows @ word_rows.T).toarray()
+            + (char_rows @ char_rows.T).toarray()
         )
         eigval, eigvec = np.linalg.eigh(gram)
         keep = eigval > 1e-9 * eigval.max()
         root = np.sqrt(eigval[keep])
-        # Query features are k(q, rows) @ _projection; training features are eigvec * root.
-        self._projection = eigvec[:, keep] / root
-        index = {label: i for i, label in enumerate(self.classes)}
-        y = np.array([index[label] for label in labels])
-        model = LogisticRegression(C=c, max_iter=3000).fit(eigvec[:, keep] * root, y)
-        # Folded into one matrix so a query costs a single small matmul and a softmax, without
-        # sklearn's per-call input validation (a sizeable share of a ~1 ms budget).
-        self._weights = (self._projection @ model.coef_.T).astype(np.float64)
+        model = LogisticRegression(C=c, max_iter=3000).fit(
+            eigvec[:, keep] * root, y, sample_weight=self._sample_weight)
         self._bias = model.intercept_.astype(np.float64)
-        # Pre-transposed once: transposing a CSR matrix per query costs more than the product.
-        self._word_cols = self._word_rows.T.tocsr()
-        self._char_cols = self._char_rows.T.tocsr()
-        self._kinds = tuple(
-            "intent" if label.startswith(INTENT_PREFIX) else "article" for label in self.classes
-        )
-        self._embed_one = lru_cache(maxsize=1024)(self._embed_uncached)
+        # Query features would be k(q, rows) @ eigvec / root; fold that into the weights.
+        return (eigvec[:, keep] / root) @ model.coef_.T
+
+    def _fit_primal(self, word_rows: sp.csr_matrix, char_rows: sp.csr_matrix, y: np.ndarray,
+                    c: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """LR on the stacked features directly (large training sets)."""
+        x = sp.hstack([sp.csr_matrix(self._w * self._embeddings), word_rows, char_rows],
+                      format="csr", dtype=np.float64)
+        model = LogisticRegression(C=c, max_iter=300, tol=1e-3).fit(
+            x, y, sample_weight=self._sample_weight)
+        self._bias = model.intercept_.astype(np.float64)
+        coef = model.coef_.T
+        dim, n_word = self._embeddings.shape[1], word_rows.shape[1]
+        return self._w * coef[:dim], coef[dim : dim + n_word], coef[dim + n_word :]
+
+    def _fit_neighbours(self, word_rows: sp.csr_matrix, y: np.ndarray) -> None:
+        """Index for nearest-neighbour ranking: centroids, and rows grouped by class."""
+        order = np.argsort(y, kind="stable")
+        self._embeddings = self._embeddings[order]
+        self._word_rows = word_rows[order].tocsr()
+        self._row_class = y[order]
+        self._starts = np.searchsorted(self._row_class, np.arange(len(self.classes) + 1))
+        sums = np.add.reduceat(self._embeddings, self._starts[:-1], axis=0)
+        self._centroids = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+        self._bias = np.zeros(len(self.classes))
 
     @classmethod
-    def build(cls, kb: KnowledgeBase, embedder: TextEncoder, **options: float) -> Engine:
+    def build(cls, kb: KnowledgeBase, embedder: TextEncoder, **options: object) -> Engine:
         """Train an engine on the KB's article titles/questions and intent examples."""
         texts, labels = training_data(kb)
-        return cls(embedder, texts, labels, Vocabulary(_kb_texts(kb)), **options)
+        return cls(embedder, texts, labels, Vocabulary(_kb_texts(kb)), **options)  # type: ignore[arg-type]
 
     def _embed_uncached(self, text: str) -> np.ndarray:
         """Embedding of one message (cached: greetings and thanks repeat a lot)."""
         return np.asarray(self._encoder.encode([text]), dtype=np.float32)[0]
 
+    def _linear_logits(self, text: str, vector: np.ndarray) -> np.ndarray:
+        wi, wv = self._word.transform(text)
+        ci, cv = self._char.transform(text)
+        return (vector @ self._w_emb + wv @ self._w_word[wi] + cv @ self._w_char[ci]
+                + self._bias)
+
+    def _neighbour_logits(self, text: str, vector: np.ndarray) -> tuple[np.ndarray, float]:
+        """Shortlist classes by centroid, score each by its best example; others get -inf."""
+        near = np.argpartition(-(self._centroids @ vector), SHORTLIST)[:SHORTLIST] if len(
+            self.classes) > SHORTLIST else np.arange(len(self.classes))
+        rows = np.concatenate([np.arange(self._starts[k], self._starts[k + 1]) for k in near])
+        cosines = self._embeddings[rows] @ vector
+        wi, wv = self._word.transform(text)
+        lexical = (self._word_rows[rows][:, wi] @ wv) if len(wi) else np.zeros(len(rows))
+        score = (self._w * cosines + lexical) / (self._w + 1.0)
+        best = np.full(len(self.classes), -np.inf)
+        np.maximum.at(best, self._row_class[rows], score)
+        in_scope = self._row_class[rows] != self._oos
+        similarity = float(cosines[in_scope].max()) if in_scope.any() else 0.0
+        return best / NEIGHBOUR_TEMPERATURE, similarity
+
     def analyze(self, text: str) -> Ranking:
         """All candidates with probabilities, best first, plus out-of-scope signals."""
         vector = self._embed_one(text)
-        cosines = self._embeddings @ vector
-        kernel = (
-            self._w2 * cosines.astype(np.float64)
-            + (self._word.transform([text]) @ self._word_cols).toarray()[0]
-            + (self._char.transform([text]) @ self._char_cols).toarray()[0]
-        )
-        logits = kernel @ self._weights + self._bias
+        if self.mode == "linear":
+            logits = self._linear_logits(text, vector)
+            similarity = float((self._embeddings[: self._n_scope] @ vector).max())
+        else:
+            logits, similarity = self._neighbour_logits(text, vector)
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
         order = np.argsort(-probs, kind="stable")
         candidates = tuple(
             Candidate(self.classes[i], self._kinds[i], float(probs[i]))  # type: ignore[arg-type]
-            for i in order
+            for i in order if i != self._oos and probs[i] > 0.0
         )
-        return Ranking(candidates, float(cosines.max()), self._vocabulary.coverage(text))
+        oos = float(probs[self._oos]) if self._oos >= 0 else 0.0
+        return Ranking(candidates, similarity, self._vocabulary.coverage(text), oos,
+                       self._vocabulary.foreign_names(text))
 
     def rank(self, text: str, k: int = 5) -> list[Candidate]:
         """The k best candidates, scores being class probabilities (sum to 1 over all labels)."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from knowledge.content import KnowledgeBase
 from knowledge.embedder import Embedder, ModelChecksumError
-from knowledge.engine import Engine, Vocabulary
+from knowledge.engine import OUT_OF_SCOPE, Engine, Vocabulary
 from tests.knowledge.conftest import HashingEncoder
 
 
@@ -27,9 +28,10 @@ def test_rank_returns_k_sorted_probabilities(engine: Engine) -> None:
 
 def test_labels_cover_articles_and_intents(engine: Engine, demo_kb: KnowledgeBase) -> None:
     expected = {a.id for a in demo_kb.articles} | {f"intent:{i.name}" for i in demo_kb.intents}
-    assert set(engine.classes) == expected
+    assert set(engine.classes) == expected | {OUT_OF_SCOPE}
     ranking = engine.analyze("where is my order FH-482913")
-    assert abs(sum(c.score for c in ranking.candidates) - 1.0) < 1e-6
+    total = sum(c.score for c in ranking.candidates) + ranking.out_of_scope
+    assert abs(total - 1.0) < 1e-6
     top = ranking.candidates[0]
     assert (top.kind, top.intent, top.article_id) == ("intent", "order_status", None)
 
@@ -39,6 +41,40 @@ def test_vocabulary_coverage_tolerates_one_typo() -> None:
     assert vocab.coverage("reset pasword") == 1.0
     assert vocab.coverage("REI return policy") == pytest.approx(2 / 3)
     assert vocab.coverage("hi") == 1.0
+
+
+def test_foreign_names_ignore_known_words_and_places() -> None:
+    vocab = Vocabulary(["our Denver store", "shipping"])
+    assert vocab.foreign_names("What's Patagonia's warranty like?") == ("Patagonia",)
+    assert vocab.foreign_names("is the Denver store open") == ()
+    assert vocab.foreign_names("Hi, can you ship to Ohio? Thanks") == ()
+
+
+def test_sparse_view_matches_sklearn(demo_kb: KnowledgeBase) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from knowledge.engine import _SparseView, training_data
+
+    texts, _ = training_data(demo_kb)
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
+    vectorizer.fit(texts)
+    idx, values = _SparseView(vectorizer).transform("how long does shippping take, eh??")
+    row = vectorizer.transform(["how long does shippping take, eh??"]).toarray()[0]
+    assert sorted(idx.tolist()) == sorted(row.nonzero()[0].tolist())
+    assert np.allclose(row[idx], values)
+
+
+def test_out_of_scope_mass_for_off_topic(engine: Engine) -> None:
+    assert engine.analyze("tell me a joke about the weather").out_of_scope > 0.5
+    assert engine.analyze("how long does shipping take").out_of_scope < 0.5
+
+
+def test_neighbour_mode_ranks_like_the_examples(demo_kb: KnowledgeBase) -> None:
+    nn = Engine.build(demo_kb, HashingEncoder(), max_linear_classes=10)
+    assert nn.mode == "neighbours"
+    ranking = nn.analyze("how long does shipping take")
+    assert ranking.candidates[0].label == "shipping-times"
+    assert 0.0 <= ranking.out_of_scope <= 1.0
 
 
 def test_engine_needs_two_labels() -> None:

@@ -38,9 +38,21 @@ def test_far_from_every_example_is_rejected_even_if_confident() -> None:
     assert decide([art("return-policy", 0.95)], T, similarity=0.2).kind == "fallback"
 
 
-def test_unknown_words_lower_confidence() -> None:
-    # Half the message's words are unknown to the KB: 0.8 * 0.5**2 = 0.2 < 0.4.
-    assert decide([art("return-policy", 0.8)], T, coverage=0.5).kind == "fallback"
+def test_out_of_scope_class_blocks_an_answer() -> None:
+    # 0.45 of the mass is on articles, but the background class holds the rest: not answered.
+    choice = decide([art("return-policy", 0.45), art("refund-timing", 0.0)], T, out_of_scope=0.55)
+    assert choice.kind == "fallback"
+
+
+def test_in_scope_probability_is_renormalised() -> None:
+    # 0.3 of all mass, but 0.3 / (1 - 0.4) = 0.5 among in-scope labels: answered.
+    choice = decide([art("return-policy", 0.3), art("refund-timing", 0.1)], T, out_of_scope=0.4)
+    assert (choice.kind, round(choice.score, 6)) == ("answer", 0.5)
+
+
+def test_foreign_business_name_is_not_answered() -> None:
+    choice = decide([art("warranty-coverage", 0.9)], T, foreign_names=("Patagonia",))
+    assert choice.kind == "fallback"
 
 
 def test_repeated_misses_hand_off() -> None:

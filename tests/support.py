@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -119,8 +120,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class GatewayProcess(subprocess.Popen):
+    """A child gateway whose log is read continuously (a full pipe would freeze it)."""
+
+    log: list[str]
+    logged: threading.Condition
+
+    def wait_for_log(self, text: str, timeout: float = 60.0) -> str:
+        """Block until a log line containing `text` appears; returns that line."""
+        with self.logged:
+            found = self.logged.wait_for(
+                lambda: next((line for line in self.log if text in line), None), timeout
+            )
+        if not found:
+            raise AssertionError(f"no log line with {text!r}:\n{''.join(self.log)}")
+        return found
+
+
 @contextmanager
-def gateway_process(tmp_path: Path, port: int, **env: str) -> Iterator[subprocess.Popen]:
+def gateway_process(tmp_path: Path, port: int, **env: str) -> Iterator[GatewayProcess]:
     """`onethread serve` as a child process; yields once it listens."""
     environ = {
         **os.environ,
@@ -129,24 +147,36 @@ def gateway_process(tmp_path: Path, port: int, **env: str) -> Iterator[subproces
         "PYTHONPATH": str(REPO_ROOT),
         **env,
     }
-    proc = subprocess.Popen(
+    proc = GatewayProcess(
         [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
         env=environ,
         cwd=tmp_path,
         stderr=subprocess.PIPE,
         text=True,
     )
-    try:
+    proc.log = []
+    proc.logged = threading.Condition()
+    listening = threading.Event()
+
+    def read_log() -> None:
         assert proc.stderr is not None
         for line in proc.stderr:
+            with proc.logged:
+                proc.log.append(line)
+                proc.logged.notify_all()
             if "listening on" in line:
-                break
-        else:
-            pytest.fail(f"gateway exited with {proc.wait()} before listening")
+                listening.set()
+        listening.set()
+
+    reader = threading.Thread(target=read_log, daemon=True)
+    reader.start()
+    try:
+        listening.wait(timeout=120)
+        if proc.poll() is not None or not any("listening on" in line for line in proc.log):
+            pytest.fail(f"gateway did not start:\n{''.join(proc.log)}")
         yield proc
     finally:
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=30)
-        assert proc.stderr is not None
-        proc.stderr.close()
+        reader.join(timeout=10)

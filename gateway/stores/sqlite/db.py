@@ -92,8 +92,10 @@ class Database:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
-        # FULL: a commit survives power loss, which is what "durable before acknowledged" means.
-        conn.execute("PRAGMA synchronous=FULL")
+        # In WAL mode NORMAL survives a process crash; only power loss can undo the newest
+        # commits. Commits that acknowledge a provider are made FULL (see `run`), and every
+        # later step is idempotent and redone from the inbox, so nothing acknowledged is lost.
+        conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")
         conn.executescript(SCHEMA)
         # One process owns an embedded store: claims left by a killed process are void.
@@ -105,22 +107,28 @@ class Database:
         """Open the file, enable WAL and create the schema."""
         await asyncio.get_running_loop().run_in_executor(self._executor, self._open)
 
-    def _transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def _transaction(self, fn: Callable[[sqlite3.Connection], T], durable: bool) -> T:
         assert self._conn is not None, "Database.open() was not awaited"
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
+        if durable:
+            conn.execute("PRAGMA synchronous=FULL")
         try:
-            result = fn(conn)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return result
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+        finally:
+            if durable:
+                conn.execute("PRAGMA synchronous=NORMAL")
 
-    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run fn(conn) inside one transaction on the database thread."""
+    async def run(self, fn: Callable[[sqlite3.Connection], T], durable: bool = False) -> T:
+        """Run fn(conn) in one transaction on the database thread; `durable` fsyncs the commit."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._transaction, fn)
+        return await loop.run_in_executor(self._executor, self._transaction, fn, durable)
 
     async def close(self) -> None:
         """Close the connection and stop the thread."""

@@ -35,7 +35,8 @@ class SQLiteInbox:
             ).fetchone()
             return int(item_id), False
 
-        return await self._db.run(tx)
+        # The provider is acknowledged after this commit: it must survive power loss too.
+        return await self._db.run(tx, durable=True)
 
     async def claim(self, owner: str, limit: int) -> list[InboxItem]:
         """The oldest pending item of each sender not already being processed."""

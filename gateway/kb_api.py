@@ -126,35 +126,35 @@ async def get_article(request: web.Request) -> web.Response:
     return web.json_response({"version": services.knowledge.version, **article_json(article)})
 
 
-async def create_article(request: web.Request) -> web.Response:
-    """Add an article; its id must be new."""
+async def _save_article(
+    request: web.Request, article_id: str, data: dict[str, Any], verb: str
+) -> dict[str, Any]:
     services = request.app[SERVICES]
-    data = await _body(request)
-    article_id = str(data.get("id", ""))
-    if services.knowledge.current.kb.article(article_id) is not None:
-        raise _json_error(409, {"error": f"article {article_id!r} exists; PUT to change it"})
-    try:
-        article = article_from_json(article_id, data)
-    except ContentErrors as exc:
-        raise _errors(exc) from None
-    kb = _replace(services.knowledge.current.kb, article, None)
-    version = await services.knowledge.save(kb, _editor(request, data), f"created {article_id}")
-    return web.json_response({"version": version, **article_json(article)}, status=201)
-
-
-async def update_article(request: web.Request) -> web.Response:
-    """Replace an article's content."""
-    services = request.app[SERVICES]
-    article_id = request.match_info["article_id"]
-    _article_or_404(services, article_id)
-    data = await _body(request)
     try:
         article = article_from_json(article_id, data)
     except ContentErrors as exc:
         raise _errors(exc) from None
     kb = _replace(services.knowledge.current.kb, article, article_id)
-    version = await services.knowledge.save(kb, _editor(request, data), f"updated {article_id}")
-    return web.json_response({"version": version, **article_json(article)})
+    version = await services.knowledge.save(kb, _editor(request, data), f"{verb} {article_id}")
+    return {"version": version, **article_json(article)}
+
+
+async def create_article(request: web.Request) -> web.Response:
+    """Add an article; its id must be new."""
+    data = await _body(request)
+    article_id = str(data.get("id", ""))
+    if request.app[SERVICES].knowledge.current.kb.article(article_id) is not None:
+        raise _json_error(409, {"error": f"article {article_id!r} exists; PUT to change it"})
+    saved = await _save_article(request, article_id, data, "created")
+    return web.json_response(saved, status=201)
+
+
+async def update_article(request: web.Request) -> web.Response:
+    """Replace an article's content."""
+    article_id = request.match_info["article_id"]
+    _article_or_404(request.app[SERVICES], article_id)
+    data = await _body(request)
+    return web.json_response(await _save_article(request, article_id, data, "updated"))
 
 
 async def delete_article(request: web.Request) -> web.Response:

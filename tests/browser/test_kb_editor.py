@@ -7,21 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.support import free_port, gateway_process
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
-]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TOKEN = "editor-test-token-5f2c"
 QUESTION = "how do I check my gift card balance"
 NEW_SENTENCE = "Every Fernhill till now prints the remaining gift card balance on the receipt."

@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(settings: Settings, host: str, port: int) -> int:
+    # The store thread and the event loop trade the GIL per message; the default 5 ms switch
+    # interval would make the loop wait that long for its turn.
+    sys.setswitchinterval(0.0005)
     from aiohttp import web
 
     from gateway.app import create_app

@@ -33,7 +33,8 @@ async def customer_record(services: Services, customer: Customer) -> dict[str, A
         for entry in await services.store.transcript.entries(conv.id):
             frame = entry_frame(entry)
             del frame["type"]
-            timeline.append({"conversation_id": conv.id, **frame})
+            decided = {k: entry.meta[k] for k in ("decision", "article_id") if k in entry.meta}
+            timeline.append({"conversation_id": conv.id, **frame, **decided})
     return {
         "id": customer.id,
         "name": customer.name,

@@ -126,6 +126,8 @@ class WebchatSession:
         await self._send(welcome_frame(self._customer_id, conversation_id))
 
     async def _forward(self, entry: Entry) -> None:
+        if self._conversation_id is None:
+            return  # the hello's replay, still to come, includes this entry
         if entry.conversation_id != self._conversation_id:
             # The conversation went idle and a new one began: introduce it, then show it.
             await self._switch(entry.conversation_id, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import aiohttp
 import jwt
 import pytest
 
@@ -146,3 +147,16 @@ async def test_a_forged_identity_token_is_refused_and_leaks_nothing(client) -> N
         reply = await attacker.say("hello")
         assert [e["seq"] for e in attacker.entries()] == [1, 2]
         assert reply["seq"] == 2
+
+
+async def test_the_widget_is_served_small_and_the_demo_page_embeds_it(client) -> None:
+    async with aiohttp.ClientSession(auto_decompress=False) as raw:
+        widget = await raw.get(
+            client.make_url("/webchat/widget.js"), headers={"Accept-Encoding": "gzip"}
+        )
+        assert widget.status == 200
+        assert widget.headers["Content-Type"].startswith("application/javascript")
+        assert widget.headers["Content-Encoding"] == "gzip"
+        assert 1_000 < len(await widget.read()) < 12_000
+    page = await (await client.get("/")).text()
+    assert '<script src="/webchat/widget.js"' in page

@@ -1,12 +1,62 @@
-"""Channel adapters: one package per channel, each turning provider traffic into messages."""
+"""Channel adapters: one package per channel, each turning provider traffic into messages.
+
+Adding a channel: its settings section, its package here, and one entry in `CHANNELS` below.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from aiohttp import web
 
+from adapters.base import Sender
+from gateway.settings import Settings
 
-def install_channels(app: web.Application) -> None:
-    """Add every channel's routes to the app (web chat is always on)."""
+
+@dataclass(frozen=True)
+class ChannelPlugin:
+    """How the gateway mounts one provider: when it is on, its webhook routes, its senders."""
+
+    name: str
+    enabled: Callable[[Settings], bool]
+    routes: Callable[[], list[web.RouteDef]]
+    senders: Callable[[Settings], list[Sender]]
+
+
+def _twilio() -> ChannelPlugin:
+    from adapters.twilio.http import routes
+    from adapters.twilio.sender import TwilioSender
+
+    def senders(settings: Settings) -> list[Sender]:
+        assert settings.twilio is not None
+        return [TwilioSender(settings.twilio, "sms"), TwilioSender(settings.twilio, "whatsapp")]
+
+    return ChannelPlugin("twilio", lambda s: s.twilio is not None, routes, senders)
+
+
+CHANNELS: list[Callable[[], ChannelPlugin]] = [_twilio]
+
+
+def enabled_channels(settings: Settings) -> list[ChannelPlugin]:
+    """The provider channels whose credentials are configured."""
+    plugins = [make() for make in CHANNELS]
+    return [p for p in plugins if p.enabled(settings)]
+
+
+def install_channels(app: web.Application, settings: Settings) -> None:
+    """Add web chat's routes (always on) and every configured channel's webhook routes."""
     from adapters.webchat.http import install
 
     install(app)
+    for plugin in enabled_channels(settings):
+        app.add_routes(plugin.routes())
+
+
+def open_senders(settings: Settings) -> dict[str, Sender]:
+    """One sender per outbound channel of every configured provider."""
+    return {
+        sender.channel: sender
+        for plugin in enabled_channels(settings)
+        for sender in plugin.senders(settings)
+    }

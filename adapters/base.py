@@ -25,3 +25,6 @@ class Sender(Protocol):
 
     async def send(self, message: Outbound) -> None:
         """Deliver the message or raise DeliveryError."""
+
+    async def close(self) -> None:
+        """Release the sender's HTTP session."""

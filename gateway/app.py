@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from adapters import install_channels
+from adapters import install_channels, open_senders
 from dialogs.bot import Bot
 from gateway import admin_api, admin_pages, faults, http_ops, kb_api, openapi
 from gateway.admin_auth import admin_auth
@@ -40,6 +40,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     feed = Feed()
     router = Router(store, bot, feed, settings.conversation_idle_seconds)
     owner = f"proc-{uuid.uuid4().hex[:8]}"
+    senders = open_senders(settings)
     services = Services(
         settings=settings,
         store=store,
@@ -49,7 +50,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         router=router,
         inbox_worker=InboxWorker(store.inbox, router.handle, owner),
         delivery_worker=DeliveryWorker(
-            store.outbox, {}, owner, max_attempts=settings.delivery_max_attempts
+            store.outbox, senders, owner, max_attempts=settings.delivery_max_attempts
         ),
         knowledge=KnowledgeKeeper(store.knowledge, bot, Loaded(version, kb, answerer)),
     )
@@ -69,6 +70,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    for sender in senders.values():
+        await sender.close()
     await store.close()
 
 
@@ -85,5 +88,5 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(admin_pages.routes())
     app.add_routes(kb_api.routes())
     app.add_routes(openapi.routes())
-    install_channels(app)
+    install_channels(app, settings)
     return app

@@ -7,6 +7,7 @@ message is one line naming the variable, and `onethread serve` prints it and exi
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,6 +45,21 @@ class StoreURL:
 
 
 @dataclass(frozen=True)
+class TwilioSettings:
+    """SMS, and WhatsApp through Twilio."""
+
+    account_sid: str
+    auth_token: Secret
+    from_number: str  # an E.164 number, or a Messaging Service SID (MG…)
+    api_base_url: str = "https://api.twilio.com"
+
+    @property
+    def messaging_service(self) -> bool:
+        """True when replies go through a Messaging Service instead of one number."""
+        return self.from_number.startswith("MG")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of the gateway, with its default."""
 
@@ -59,6 +75,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     crash_at: str | None = None
     knowledge_poll_seconds: float = 2.0
+    twilio: TwilioSettings | None = None
     inbox_paused: bool = False
 
 
@@ -162,6 +179,29 @@ CHANNEL_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
+_TWILIO_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+_MESSAGING_SERVICE = re.compile(r"^MG[0-9a-fA-F]{32}$")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def _twilio(values: Mapping[str, str]) -> TwilioSettings | None:
+    if not values.get("TWILIO_ACCOUNT_SID"):
+        return None
+    sid, sender = values["TWILIO_ACCOUNT_SID"], values["TWILIO_FROM_NUMBER"]
+    if not _TWILIO_SID.match(sid):
+        raise SettingsError("TWILIO_ACCOUNT_SID: expected AC followed by 32 hex digits")
+    if not (_E164.match(sender) or _MESSAGING_SERVICE.match(sender)):
+        raise SettingsError(
+            "TWILIO_FROM_NUMBER: expected an E.164 number (+15550001234) or a Messaging Service SID"
+        )
+    base = _url(
+        "TWILIO_API_BASE_URL", values.get("TWILIO_API_BASE_URL") or "https://api.twilio.com"
+    )
+    return TwilioSettings(
+        sid, _secret("TWILIO_AUTH_TOKEN", values["TWILIO_AUTH_TOKEN"]), sender, base
+    )
+
+
 def _read_toml(path: Path) -> dict[str, str]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -198,8 +238,16 @@ def load_settings(
     for name, (attr, parse) in _PARSERS.items():
         if name in values and values[name] != "":
             kwargs[attr] = parse(name, values[name])
-    return Settings(**kwargs)
+    return Settings(**kwargs, twilio=_twilio(values))
+
+
+_BASE_URLS = {
+    "TWILIO_API_BASE_URL",
+    "TELEGRAM_API_BASE_URL",
+    "META_GRAPH_BASE_URL",
+    "SLACK_API_BASE_URL",
+}
 
 
 def _is_channel_key(name: str) -> bool:
-    return any(name in names for names in CHANNEL_GROUPS.values())
+    return name in _BASE_URLS or any(name in names for names in CHANNEL_GROUPS.values())

@@ -20,8 +20,7 @@ from adapters.webchat.frames import (
     welcome_frame,
 )
 from adapters.webchat.identity_token import IdentityTokenError, verify_identity_token
-from gateway import metrics
-from gateway.faults import crashpoint
+from gateway import intake, metrics
 from gateway.feed import FeedEvent, ThreadMoved
 from gateway.messages import Address, Entry, Evidence, Inbound
 from gateway.services import Services
@@ -164,13 +163,7 @@ class WebchatSession:
             evidence=self._evidence,
             sender_name=self._name,
         )
-        _, is_new = await self._services.store.inbox.accept(message)
-        if not is_new:
-            metrics.DUPLICATES.labels(channel="webchat").inc()
-            return
-        metrics.MESSAGES_RECEIVED.labels(channel="webchat").inc()
-        crashpoint("after_accept")
-        self._services.inbox_worker.wake()
+        await intake.accept(self._services, message)
 
     def close(self) -> None:
         """Stop following the feed; the socket is gone."""

@@ -1,0 +1,1 @@
+"""Twilio Messaging: SMS, and WhatsApp through Twilio (`whatsapp:` addresses)."""

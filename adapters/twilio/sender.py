@@ -1,0 +1,57 @@
+"""Sends replies through Twilio's REST API with the SDK's async client."""
+
+from __future__ import annotations
+
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.rest import Client
+
+from adapters.base import DeliveryError
+from adapters.twilio.inbound import WHATSAPP_PREFIX
+from adapters.twilio.outbound import render_text, split_body
+from gateway.messages import Outbound
+from gateway.settings import TwilioSettings
+
+# Twilio answers these when the request itself is wrong (bad number, unsubscribed recipient):
+# sending it again cannot succeed.
+PERMANENT_STATUSES = frozenset({400, 401, 403, 404})
+
+
+class TwilioSender:
+    """Sender for the `sms` and `whatsapp` channels."""
+
+    def __init__(self, settings: TwilioSettings, channel: str) -> None:
+        self.channel = channel
+        self._settings = settings
+        self._http = AsyncTwilioHttpClient(timeout=10)
+        self._client = Client(
+            settings.account_sid, settings.auth_token.reveal(), http_client=self._http
+        )
+        # Tests and staging point the SDK at a local server answering in Twilio's shapes.
+        self._client.api.base_url = settings.api_base_url
+
+    def _addresses(self, to: str) -> dict[str, str]:
+        prefix = WHATSAPP_PREFIX if self.channel == "whatsapp" else ""
+        if self._settings.messaging_service:
+            return {"to": prefix + to, "messaging_service_sid": self._settings.from_number}
+        return {"to": prefix + to, "from_": prefix + self._settings.from_number}
+
+    async def send(self, message: Outbound) -> None:
+        """Send each part of the reply, in order."""
+        addresses = self._addresses(message.to.address)
+        media = [a.url for a in message.attachments] or None
+        for index, body in enumerate(split_body(render_text(message))):
+            extra = {"media_url": media} if media and index == 0 else {}
+            try:
+                await self._client.messages.create_async(body=body, **addresses, **extra)
+            except TwilioRestException as exc:
+                raise DeliveryError(
+                    f"Twilio {exc.status} (code {exc.code}): {exc.msg}",
+                    permanent=exc.status in PERMANENT_STATUSES,
+                ) from None
+            except (OSError, TimeoutError) as exc:
+                raise DeliveryError(f"Twilio unreachable: {type(exc).__name__}: {exc}") from None
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        await self._http.close()

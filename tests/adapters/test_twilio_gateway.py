@@ -1,0 +1,140 @@
+"""SMS through the whole gateway: signed webhooks in, replies out through a fake Twilio API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import jwt
+import pytest
+from twilio.request_validator import RequestValidator
+
+from gateway.http_ops import SERVICES
+from gateway.settings import Secret, TwilioSettings
+from tests.fakes.providers import FakeProviders
+from tests.support import demo_answerer, gateway_settings, running_gateway, visitor
+
+PUBLIC_URL = "https://gateway.example"
+SID = "AC" + "0" * 32
+TOKEN = "twilio-token-for-tests"
+OUR_NUMBER = "+15557654321"
+ANN = "+15550000001"
+SITE_SECRET = "site-secret-for-tests-32-bytes-long!"
+MESSAGES_PATH = f"/2010-04-01/Accounts/{SID}/Messages.json"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeProviders]:
+    async with FakeProviders(twilio_account_sid=SID, twilio_auth_token=TOKEN) as providers:
+        yield providers
+
+
+@pytest.fixture
+async def client(tmp_path: Path, fake: FakeProviders):
+    settings = gateway_settings(
+        tmp_path,
+        public_url=PUBLIC_URL,
+        webchat_identity_secret=Secret(SITE_SECRET),
+        twilio=TwilioSettings(SID, Secret(TOKEN), OUR_NUMBER, fake.twilio_base_url),
+    )
+    async with running_gateway(settings) as c:
+        yield c
+
+
+def sms_form(sid: str, body: str, sender: str = ANN) -> dict[str, str]:
+    return {
+        "MessageSid": sid,
+        "AccountSid": SID,
+        "From": sender,
+        "To": OUR_NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+    }
+
+
+async def post_sms(client, form: dict[str, str], signature: str | None = "sign"):
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if signature == "sign":
+        signature = RequestValidator(TOKEN).compute_signature(f"{PUBLIC_URL}/webhooks/twilio", form)
+    if signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    return await client.post("/webhooks/twilio", data=urlencode(form), headers=headers)
+
+
+def sent_bodies(fake: FakeProviders) -> list[str]:
+    return [r.form["Body"] for r in fake.calls("twilio", "POST", MESSAGES_PATH)]
+
+
+async def test_a_signed_sms_is_answered_with_the_articles_sms_text(client, fake) -> None:
+    resp = await post_sms(client, sms_form("SM" + "1" * 32, "how long does shipping take"))
+    assert resp.status == 200
+    assert "<Response>" in await resp.text()
+    await fake.wait_for(lambda r: r.provider == "twilio" and r.method == "POST", count=1)
+    (reply,) = fake.calls("twilio", "POST", MESSAGES_PATH)
+    assert (reply.form["To"], reply.form["From"]) == (ANN, OUR_NUMBER)
+    assert "**" not in reply.form["Body"]
+    assert len(reply.form["Body"]) <= 320
+
+
+async def test_forged_unsigned_and_malformed_webhooks_change_nothing(client, fake) -> None:
+    form = sms_form("SM" + "2" * 32, "hello")
+    assert (await post_sms(client, form, signature=None)).status == 403
+    assert (await post_sms(client, form, signature="forged")).status == 403
+    bad = await client.post(
+        "/webhooks/twilio", data="{}", headers={"Content-Type": "application/json"}
+    )
+    assert bad.status == 415
+    assert (await post_sms(client, {"Body": "no sid"})).status == 400
+    huge = await post_sms(client, sms_form("SM" + "3" * 32, "x" * 2_000_000))
+    assert huge.status == 413
+    assert fake.calls("twilio", "POST", MESSAGES_PATH) == []
+    assert await client.server.app[SERVICES].store.inbox.pending() == 0
+
+
+async def test_the_same_sms_delivered_three_times_is_answered_once(client, fake) -> None:
+    form = sms_form("SM" + "4" * 32, "do you price match")
+    for _ in range(3):
+        assert (await post_sms(client, form)).status == 200
+    await post_sms(client, sms_form("SM" + "5" * 32, "thanks"))
+    await fake.wait_for(lambda r: r.provider == "twilio" and r.method == "POST", count=2)
+    assert len(sent_bodies(fake)) == 2
+
+
+async def test_replies_wait_out_an_outage_and_arrive_in_order(client, fake) -> None:
+    fake.fail_next("twilio", status=503, times=2)
+    await post_sms(client, sms_form("SM" + "6" * 32, "how much is shipping"))
+    await post_sms(client, sms_form("SM" + "7" * 32, "do you ship to canada"))
+    await fake.wait_for(
+        lambda r: r.provider == "twilio" and r.method == "POST", count=4, timeout=30
+    )
+    expected = [
+        demo_answerer().query(q, "sms").text
+        for q in ("how much is shipping", "do you ship to canada")
+    ]
+    assert sent_bodies(fake)[-2:] == expected
+
+
+def identity(**claims) -> str:
+    return jwt.encode({"iat": int(time.time()), **claims}, SITE_SECRET, algorithm="HS256")
+
+
+async def test_web_then_sms_is_one_customer_and_the_reply_follows_the_customer(client, fake):
+    async with visitor(client) as web:
+        welcome = await web.hello("laptop", identity_token=identity(sub="ann", phone=ANN))
+        await web.say("what payment methods do you accept")
+        await post_sms(client, sms_form("SM" + "8" * 32, "how long does shipping take"))
+        sms_entry = await web.until(lambda f: f.get("channel") == "sms" and f["from"] == "bot")
+    assert sms_entry["seq"] == 4
+    assert [(e["seq"], e["from"], e["channel"]) for e in web.entries()] == [
+        (1, "customer", "webchat"),
+        (2, "bot", "webchat"),
+        (3, "customer", "sms"),
+        (4, "bot", "sms"),
+    ]
+    await fake.wait_for(lambda r: r.provider == "twilio" and r.method == "POST", count=1)
+    assert sent_bodies(fake) == [sms_entry["text"]]
+    assert sms_entry["text"] == demo_answerer().query("how long does shipping take", "sms").text
+    record = await client.server.app[SERVICES].store.customers.get(welcome["customer_id"])
+    assert {(i.channel, i.address) for i in record.identities} >= {("sms", ANN), ("phone", ANN)}

@@ -35,7 +35,18 @@ def _twilio() -> ChannelPlugin:
     return ChannelPlugin("twilio", lambda s: s.twilio is not None, routes, senders)
 
 
-CHANNELS: list[Callable[[], ChannelPlugin]] = [_twilio]
+def _telegram() -> ChannelPlugin:
+    from adapters.telegram.http import routes
+    from adapters.telegram.sender import TelegramSender
+
+    def senders(settings: Settings) -> list[Sender]:
+        assert settings.telegram is not None
+        return [TelegramSender(settings.telegram)]
+
+    return ChannelPlugin("telegram", lambda s: s.telegram is not None, routes, senders)
+
+
+CHANNELS: list[Callable[[], ChannelPlugin]] = [_twilio, _telegram]
 
 
 def enabled_channels(settings: Settings) -> list[ChannelPlugin]:

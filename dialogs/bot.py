@@ -35,6 +35,16 @@ def _quick_replies(decision: Any) -> tuple[QuickReply, ...]:
     return tuple(QuickReply(title, payload) for title, payload in decision.quick_replies)
 
 
+# Replies are Markdown, which each adapter converts to what its channel shows (Telegram HTML,
+# plain text with links); only SMS and WhatsApp get a different text, the article's `sms` variant.
+OWN_VARIANT = frozenset({"webchat", "sms", "whatsapp"})
+
+
+def content_variant(channel: str) -> str:
+    """Which rendering of an answer to ask the knowledge base for on this channel."""
+    return channel if channel in OWN_VARIANT else "webchat"
+
+
 class Bot:
     """Answers from the knowledge base and recognises intents; keeps the miss count in state."""
 
@@ -46,6 +56,7 @@ class Bot:
     ) -> Turn:
         """Decide the reply to one message (text or a pressed quick reply)."""
         misses = int(state.get("misses", 0))
+        channel = content_variant(channel)
         if postback == "clarify:none":
             return Turn((Reply(CLARIFY_NONE),), {**state, "offered": []}, "fallback")
         if postback == "handoff:request":

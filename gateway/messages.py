@@ -112,7 +112,7 @@ class Inbound:
 
 @dataclass(frozen=True)
 class Outbound:
-    """One reply to send: text (Markdown on channels that show it), quick replies, attachments."""
+    """One reply to send: Markdown text (adapters convert it), quick replies, attachments."""
 
     to: Address
     text: str

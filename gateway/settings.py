@@ -60,6 +60,37 @@ class TwilioSettings:
 
 
 @dataclass(frozen=True)
+class TelegramSettings:
+    """A Telegram bot."""
+
+    bot_token: Secret
+    webhook_secret: Secret
+    api_base_url: str = "https://api.telegram.org"
+
+
+@dataclass(frozen=True)
+class MetaSettings:
+    """Messenger and Instagram (a Page access token); WhatsApp Cloud (token + phone number id)."""
+
+    app_secret: Secret
+    verify_token: Secret
+    page_access_token: Secret | None = None
+    whatsapp_access_token: Secret | None = None
+    whatsapp_phone_number_id: str | None = None
+    graph_base_url: str = "https://graph.facebook.com/v21.0"
+
+    @property
+    def page(self) -> bool:
+        """True when Messenger and Instagram replies can be sent."""
+        return self.page_access_token is not None
+
+    @property
+    def whatsapp(self) -> bool:
+        """True when WhatsApp Cloud replies can be sent."""
+        return self.whatsapp_access_token is not None and self.whatsapp_phone_number_id is not None
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of the gateway, with its default."""
 
@@ -76,6 +107,7 @@ class Settings:
     crash_at: str | None = None
     knowledge_poll_seconds: float = 2.0
     twilio: TwilioSettings | None = None
+    telegram: TelegramSettings | None = None
     inbox_paused: bool = False
 
 
@@ -202,6 +234,85 @@ def _twilio(values: Mapping[str, str]) -> TwilioSettings | None:
     )
 
 
+_TELEGRAM_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def _telegram(values: Mapping[str, str]) -> TelegramSettings | None:
+    if not values.get("TELEGRAM_BOT_TOKEN"):
+        return None
+    if not _TELEGRAM_TOKEN.match(values["TELEGRAM_BOT_TOKEN"]):
+        raise SettingsError("TELEGRAM_BOT_TOKEN: expected the token BotFather gave, 123456:ABC…")
+    if not _TELEGRAM_SECRET.match(values["TELEGRAM_WEBHOOK_SECRET"]):
+        raise SettingsError(
+            "TELEGRAM_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)"
+        )
+    base = values.get("TELEGRAM_API_BASE_URL") or "https://api.telegram.org"
+    return TelegramSettings(
+        Secret(values["TELEGRAM_BOT_TOKEN"]),
+        Secret(values["TELEGRAM_WEBHOOK_SECRET"]),
+        _url("TELEGRAM_API_BASE_URL", base),
+    )
+
+
+META_KEYS = (
+    "META_APP_SECRET",
+    "META_VERIFY_TOKEN",
+    "META_PAGE_ACCESS_TOKEN",
+    "WHATSAPP_ACCESS_TOKEN",
+    "WHATSAPP_PHONE_NUMBER_ID",
+)
+_PHONE_NUMBER_ID = re.compile(r"^\d{5,20}$")
+
+
+def _meta(values: Mapping[str, str]) -> MetaSettings | None:
+    """On when META_APP_SECRET is set; then the verify token and at least one channel's credentials.
+
+    The WhatsApp pair is all or nothing; a stray channel credential without the app secret is
+    refused, since its webhooks could not be verified.
+    """
+    if not values.get("META_APP_SECRET"):
+        stray = next((n for n in META_KEYS[1:] if values.get(n)), None)
+        if stray:
+            raise SettingsError(f"META_APP_SECRET: required because {stray} is set")
+        return None
+    if not values.get("META_VERIFY_TOKEN"):
+        raise SettingsError("META_VERIFY_TOKEN: required because META_APP_SECRET is set")
+    wa_token = values.get("WHATSAPP_ACCESS_TOKEN")
+    wa_number = values.get("WHATSAPP_PHONE_NUMBER_ID")
+    if wa_token and not wa_number:
+        raise SettingsError(
+            "WHATSAPP_PHONE_NUMBER_ID: required because WHATSAPP_ACCESS_TOKEN is set"
+        )
+    if wa_number and not wa_token:
+        raise SettingsError(
+            "WHATSAPP_ACCESS_TOKEN: required because WHATSAPP_PHONE_NUMBER_ID is set"
+        )
+    if wa_number and not _PHONE_NUMBER_ID.match(wa_number):
+        raise SettingsError(
+            "WHATSAPP_PHONE_NUMBER_ID: expected the numeric phone number id from the WhatsApp "
+            "Manager, not the phone number"
+        )
+    page = values.get("META_PAGE_ACCESS_TOKEN")
+    if not page and not wa_token:
+        raise SettingsError(
+            "META_PAGE_ACCESS_TOKEN: required (or WHATSAPP_ACCESS_TOKEN and "
+            "WHATSAPP_PHONE_NUMBER_ID) because META_APP_SECRET is set"
+        )
+    base = _url(
+        "META_GRAPH_BASE_URL",
+        values.get("META_GRAPH_BASE_URL") or "https://graph.facebook.com/v21.0",
+    )
+    return MetaSettings(
+        app_secret=_secret("META_APP_SECRET", values["META_APP_SECRET"]),
+        verify_token=_secret("META_VERIFY_TOKEN", values["META_VERIFY_TOKEN"]),
+        page_access_token=_secret("META_PAGE_ACCESS_TOKEN", page) if page else None,
+        whatsapp_access_token=_secret("WHATSAPP_ACCESS_TOKEN", wa_token) if wa_token else None,
+        whatsapp_phone_number_id=wa_number or None,
+        graph_base_url=base,
+    )
+
+
 def _read_toml(path: Path) -> dict[str, str]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -238,7 +349,7 @@ def load_settings(
     for name, (attr, parse) in _PARSERS.items():
         if name in values and values[name] != "":
             kwargs[attr] = parse(name, values[name])
-    return Settings(**kwargs, twilio=_twilio(values))
+    return Settings(**kwargs, twilio=_twilio(values), telegram=_telegram(values))
 
 
 _BASE_URLS = {
@@ -250,4 +361,8 @@ _BASE_URLS = {
 
 
 def _is_channel_key(name: str) -> bool:
-    return name in _BASE_URLS or any(name in names for names in CHANNEL_GROUPS.values())
+    return (
+        name in _BASE_URLS
+        or name in META_KEYS
+        or any(name in names for names in CHANNEL_GROUPS.values())
+    )

@@ -1,0 +1,1 @@
+"""Telegram: a bot receiving updates by webhook and answering through the Bot API."""

@@ -1,0 +1,45 @@
+"""A reply as Telegram HTML with an inline keyboard, split to fit Telegram's 4,096 characters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from adapters.twilio.outbound import split_body
+from gateway.messages import Outbound
+from knowledge.render import markdown_to_telegram_html
+
+MAX_TEXT = 4096
+# Conversion to HTML adds tags and entities; cutting the Markdown this short keeps every part
+# under the limit without ever cutting inside a tag.
+MARKDOWN_CHUNK = 3000
+MAX_CALLBACK_BYTES = 64
+
+
+@dataclass(frozen=True)
+class TelegramPart:
+    """One sendMessage call."""
+
+    html: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+def render_parts(message: Outbound) -> list[TelegramPart]:
+    """The messages to send, in order; buttons under the last one."""
+    text = message.text
+    if message.author == "agent" and message.author_name:
+        text = f"**{message.author_name}:** {text}"
+    keyboard = None
+    options = message.quick_replies
+    if options and all(len(q.payload.encode()) <= MAX_CALLBACK_BYTES for q in options):
+        keyboard = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(q.title, callback_data=q.payload)] for q in options]
+        )
+    elif options:
+        # A payload too long for a button: offer numbered options, answered by typing a number.
+        text += "\n\n" + "\n".join(f"{n}. {q.title}" for n, q in enumerate(options, 1))
+    chunks = split_body(text, MARKDOWN_CHUNK)
+    parts = [TelegramPart(markdown_to_telegram_html(chunk)[:MAX_TEXT]) for chunk in chunks]
+    parts[-1] = TelegramPart(parts[-1].html, keyboard)
+    return parts

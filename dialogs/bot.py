@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs.replies import CLARIFY_NONE, HANDOFF_UNAVAILABLE, intent_reply
+from dialogs.replies import CLARIFY_NONE, HANDOFF_UNAVAILABLE, SHARED, intent_reply
 from gateway.messages import QuickReply
 from knowledge.answerer import Answerer
 
@@ -52,10 +52,17 @@ class Bot:
         self.answerer = answerer
 
     async def respond(
-        self, text: str, postback: str | None, channel: str, state: dict[str, Any]
+        self,
+        text: str,
+        postback: str | None,
+        channel: str,
+        state: dict[str, Any],
+        shared: str | None = None,
     ) -> Turn:
-        """Decide the reply to one message (text or a pressed quick reply)."""
+        """Decide the reply to one message: text, a pressed quick reply, or something shared."""
         misses = int(state.get("misses", 0))
+        if shared in SHARED and not text.strip() and postback is None:
+            return Turn((Reply(SHARED[shared]),), state, "acknowledged")
         channel = content_variant(channel)
         if postback == "clarify:none":
             return Turn((Reply(CLARIFY_NONE),), {**state, "offered": []}, "fallback")

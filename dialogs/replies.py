@@ -20,6 +20,12 @@ HANDOFF_UNAVAILABLE = (
     "right now. Please try again later."
 )
 
+SHARED = {
+    "contact": "Thanks! Your number is saved, so we can continue wherever you write to us.",
+    "location": "Thanks, I've got your location.",
+    "attachment": "Thanks, I've received your file. Tell me what you need help with.",
+}
+
 CLARIFY_NONE = "No problem. Could you tell me a bit more about what you need?"
 
 INTENT_TOPICS = {

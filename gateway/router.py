@@ -31,6 +31,8 @@ def customer_draft(message: Inbound, offered: list[dict]) -> EntryDraft:
     if message.postback is not None:
         titles = {o["payload"]: o["title"] for o in offered}
         text = titles.get(message.postback, message.postback)
+    elif not text:
+        text = shared_summary(message)
     return EntryDraft(
         author="customer",
         channel=message.sender.channel,
@@ -50,6 +52,30 @@ def picked_option(message: Inbound, offered: list[dict]) -> Inbound:
         if 0 <= index < len(offered):
             return Inbound(**{**message.__dict__, "postback": offered[index]["payload"]})
     return message
+
+
+def shared_summary(message: Inbound) -> str:
+    """A transcript line for a message with no text: what was shared."""
+    if message.contact is not None:
+        name = f"{message.contact.name}, " if message.contact.name else ""
+        return f"(shared a contact: {name}{message.contact.phone})"
+    if message.location is not None:
+        where = message.location
+        return f"(shared a location: {where.latitude:.5f}, {where.longitude:.5f})"
+    if message.attachments:
+        return "(sent " + ", ".join(a.name or a.content_type for a in message.attachments) + ")"
+    return ""
+
+
+def shared_kind(message: Inbound) -> str | None:
+    """What the customer shared besides text, if anything."""
+    if message.contact is not None:
+        return "contact"
+    if message.location is not None:
+        return "location"
+    if message.attachments:
+        return "attachment"
+    return None
 
 
 class Router:
@@ -89,7 +115,11 @@ class Router:
         # A replay after a crash finds the entry where it was stored, even if a merge moved it.
         conversation = await self._conversation_of(recorded, conversation)
         turn = await self.bot.respond(
-            message.text, message.postback, message.sender.channel, conversation.state
+            message.text,
+            message.postback,
+            message.sender.channel,
+            conversation.state,
+            shared=shared_kind(message),
         )
         metrics.BOT_DECISIONS.labels(decision=turn.decision).inc()
         replies = await self._record_turn(item, conversation, turn, message.sender)

@@ -66,7 +66,8 @@ def _contact(msg: Any) -> Contact | None:
     if msg.contact is None:
         return None
     user_id = str(msg.contact.user_id) if msg.contact.user_id else None
-    return Contact(_e164(msg.contact.phone_number), msg.contact.full_name, user_id)
+    name = " ".join(p for p in (msg.contact.first_name, msg.contact.last_name) if p) or None
+    return Contact(_e164(msg.contact.phone_number), name, user_id)
 
 
 def _evidence(msg: Any) -> tuple[Evidence, ...]:

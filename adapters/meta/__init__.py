@@ -1,0 +1,1 @@
+"""Meta: Messenger and Instagram (Page access token) and WhatsApp Cloud, on one webhook."""

@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     kb_ask.add_argument("--json", action="store_true", help="print the decision as JSON")
     kb_eval = kb_commands.add_parser("eval", help="score a labelled query file (JSON lines)")
     kb_eval.add_argument("file", type=Path)
+    telegram = commands.add_parser("telegram", help="Telegram bot set-up")
+    telegram_commands = telegram.add_subparsers(dest="telegram_command", required=True)
+    telegram_commands.add_parser(
+        "set-webhook", help="register ONETHREAD_PUBLIC_URL/webhooks/telegram with our secret"
+    )
     return parser
 
 
@@ -52,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return _serve(settings, args.host, args.port)
+    if args.command == "telegram":
+        return asyncio.run(_set_telegram_webhook(settings))
     from gateway import kb_commands
 
     handlers: dict[str, Callable[[], Awaitable[int]]] = {
@@ -88,6 +95,17 @@ def _serve(settings: Settings, host: str, port: int) -> int:
         return 2
     except SettingsError as exc:
         print(f"onethread: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _set_telegram_webhook(settings: Settings) -> int:
+    from adapters.telegram.setup import set_webhook
+
+    try:
+        print(await set_webhook(settings))
+    except ValueError as exc:
+        print(f"onethread: {exc}", file=sys.stderr)
         return 2
     return 0
 

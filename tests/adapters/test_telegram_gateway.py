@@ -180,3 +180,39 @@ async def test_a_forwarded_contact_links_nothing(client, fake) -> None:
         await fake.wait_for(lambda r: r.api == "sendMessage")
     record = await client.server.app[SERVICES].store.customers.get(welcome["customer_id"])
     assert "telegram" not in {i.channel for i in record.identities}
+
+
+def test_set_webhook_registers_the_public_url_with_the_secret(tmp_path: Path) -> None:
+    import asyncio
+    import os
+    import subprocess
+    import sys
+
+    from tests.support import REPO_ROOT
+
+    async def scenario() -> None:
+        async with FakeProviders() as fake:
+            env = {
+                **os.environ,
+                "PYTHONPATH": str(REPO_ROOT),
+                "ONETHREAD_PUBLIC_URL": PUBLIC_URL,
+                "TELEGRAM_BOT_TOKEN": fake.telegram_token,
+                "TELEGRAM_WEBHOOK_SECRET": SECRET,
+                "TELEGRAM_API_BASE_URL": fake.telegram_base_url,
+            }
+            result = await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-m", "gateway.cli", "telegram", "set-webhook"],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert result.returncode == 0, result.stderr
+            (call,) = fake.calls("telegram", path="setWebhook")
+            assert call.params["url"] == f"{PUBLIC_URL}/webhooks/telegram"
+            assert call.params["secret_token"] == SECRET
+            assert "updates go to https://gateway.example/webhooks/telegram" in result.stdout
+
+    asyncio.run(scenario())

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import Any
+
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 
 from adapters.base import DeliveryError
@@ -17,13 +22,35 @@ from gateway.settings import TwilioSettings
 PERMANENT_STATUSES = frozenset({400, 401, 403, 404})
 
 
+# The SDK's exceptions drop the response headers, and with them Twilio's Retry-After. Each send
+# runs in its own task, so a context variable hands the headers back to the caller safely.
+_LAST_HEADERS: ContextVar[Mapping[str, str] | None] = ContextVar("twilio_headers", default=None)
+
+
+class _HeaderKeepingClient(AsyncTwilioHttpClient):
+    async def request(self, *args: Any, **kwargs: Any) -> Response:
+        response = await super().request(*args, **kwargs)
+        _LAST_HEADERS.set(response.headers or {})
+        return response
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    """Twilio's Retry-After, in seconds, when it sent one."""
+    if not headers:
+        return None
+    try:
+        return max(0.0, float(headers.get("Retry-After", "")))
+    except ValueError:
+        return None
+
+
 class TwilioSender:
     """Sender for the `sms` and `whatsapp` channels."""
 
     def __init__(self, settings: TwilioSettings, channel: str) -> None:
         self.channel = channel
         self._settings = settings
-        self._http = AsyncTwilioHttpClient(timeout=10)
+        self._http = _HeaderKeepingClient(timeout=10)
         self._client = Client(
             settings.account_sid, settings.auth_token.reveal(), http_client=self._http
         )
@@ -47,6 +74,7 @@ class TwilioSender:
             except TwilioRestException as exc:
                 raise DeliveryError(
                     f"Twilio {exc.status} (code {exc.code}): {exc.msg}",
+                    retry_after=retry_after_seconds(_LAST_HEADERS.get()),
                     permanent=exc.status in PERMANENT_STATUSES,
                 ) from None
             except (OSError, TimeoutError) as exc:

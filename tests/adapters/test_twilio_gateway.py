@@ -138,3 +138,23 @@ async def test_web_then_sms_is_one_customer_and_the_reply_follows_the_customer(c
     assert sms_entry["text"] == demo_answerer().query("how long does shipping take", "sms").text
     record = await client.server.app[SERVICES].store.customers.get(welcome["customer_id"])
     assert {(i.channel, i.address) for i in record.identities} >= {("sms", ANN), ("phone", ANN)}
+
+
+async def test_a_429_is_retried_no_sooner_than_twilio_asked(fake) -> None:
+    from adapters.base import DeliveryError
+    from adapters.twilio.sender import TwilioSender
+    from gateway.messages import Address, Outbound
+
+    sender = TwilioSender(
+        TwilioSettings(SID, Secret(TOKEN), OUR_NUMBER, fake.twilio_base_url), "sms"
+    )
+    fake.fail_next("twilio", status=429, retry_after=7)
+    try:
+        with pytest.raises(DeliveryError) as caught:
+            await sender.send(Outbound(Address("sms", ANN), "hello"))
+        assert caught.value.retry_after == 7.0
+        assert not caught.value.permanent
+        await sender.send(Outbound(Address("sms", ANN), "hello again"))
+    finally:
+        await sender.close()
+    assert sent_bodies(fake)[-1] == "hello again"

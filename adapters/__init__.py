@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from adapters.base import Sender
+from adapters.pacing import PacedSender, Pacer
 from gateway.settings import Settings
 
 
@@ -41,7 +42,8 @@ def _telegram() -> ChannelPlugin:
 
     def senders(settings: Settings) -> list[Sender]:
         assert settings.telegram is not None
-        return [TelegramSender(settings.telegram)]
+        # Telegram: about one message a second per chat, about 30 a second in all.
+        return [PacedSender(TelegramSender(settings.telegram), Pacer(1.0, 30.0))]
 
     return ChannelPlugin("telegram", lambda s: s.telegram is not None, routes, senders)
 

@@ -13,6 +13,7 @@ import pytest
 
 from gateway.http_ops import SERVICES
 from gateway.settings import Secret, TelegramSettings, TwilioSettings
+from knowledge.render import markdown_to_telegram_html
 from tests.fakes import (
     CUSTOMER_PHONE,
     TELEGRAM_USER_ID,
@@ -216,3 +217,18 @@ def test_set_webhook_registers_the_public_url_with_the_secret(tmp_path: Path) ->
             assert "updates go to https://gateway.example/webhooks/telegram" in result.stdout
 
     asyncio.run(scenario())
+
+
+async def test_replies_wait_out_an_outage_and_arrive_in_order(client, fake) -> None:
+    fake.fail_next("telegram", status=502, times=2, path="sendMessage")
+    await post_update(client, update("message_text", 20, text="how much is shipping"))
+    await post_update(client, update("message_text", 21, text="do you ship to canada"))
+    await fake.wait_for(lambda r: r.api == "sendMessage" and r.status == 200, count=2, timeout=30)
+    delivered = [
+        r.params["text"] for r in fake.calls("telegram", path="sendMessage") if r.status == 200
+    ]
+    expected = [
+        markdown_to_telegram_html(demo_answerer().query(q).text)
+        for q in ("how much is shipping", "do you ship to canada")
+    ]
+    assert delivered == expected

@@ -26,12 +26,16 @@ class ChannelPlugin:
 
 
 def _twilio() -> ChannelPlugin:
-    from adapters.twilio.http import routes
+    from adapters.twilio.http import PATH, routes
     from adapters.twilio.sender import TwilioSender
 
     def senders(settings: Settings) -> list[Sender]:
         assert settings.twilio is not None
-        return [TwilioSender(settings.twilio, "sms"), TwilioSender(settings.twilio, "whatsapp")]
+        status_url = settings.public_url + PATH
+        return [
+            TwilioSender(settings.twilio, "sms", status_url),
+            TwilioSender(settings.twilio, "whatsapp", status_url),
+        ]
 
     return ChannelPlugin("twilio", lambda s: s.twilio is not None, routes, senders)
 

@@ -23,8 +23,8 @@ class Sender(Protocol):
 
     channel: str
 
-    async def send(self, message: Outbound) -> None:
-        """Deliver the message or raise DeliveryError."""
+    async def send(self, message: Outbound) -> list[str]:
+        """Deliver the message or raise DeliveryError; returns the provider's message ids."""
 
     async def close(self) -> None:
         """Release the sender's HTTP session."""

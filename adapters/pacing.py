@@ -58,10 +58,10 @@ class PacedSender:
         self._sender = sender
         self._pacer = pacer
 
-    async def send(self, message: Outbound) -> None:
+    async def send(self, message: Outbound) -> list[str]:
         """Wait for a slot, then send."""
         await self._pacer.wait(message.to.address)
-        await self._sender.send(message)
+        return await self._sender.send(message)
 
     async def close(self) -> None:
         """Close the wrapped sender."""

@@ -88,6 +88,8 @@ def _delivery(item: OutboxItem) -> dict[str, Any]:
         "status": item.status,
         "attempts": item.attempts,
         "last_error": item.last_error,
+        "provider_ids": list(item.provider_ids),
+        "receipt": item.receipt,
         "created_at": item.created_at.isoformat(),
     }
 

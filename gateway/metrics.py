@@ -43,6 +43,12 @@ DELIVERIES = Counter(
     ["channel", "outcome"],
     registry=REGISTRY,
 )
+DELIVERY_RECEIPTS = Counter(
+    "onethread_delivery_receipts_total",
+    "Delivery reports from providers about messages we sent (sent, delivered, read, failed…).",
+    ["channel", "status"],
+    registry=REGISTRY,
+)
 INBOX_PENDING = Gauge(
     "onethread_inbox_pending", "Accepted messages not yet processed.", registry=REGISTRY
 )

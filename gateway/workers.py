@@ -157,7 +157,7 @@ class DeliveryWorker(_Loop):
             await self._give_up(item, f"no sender is configured for channel {channel!r}")
             return
         try:
-            await sender.send(item.message)
+            provider_ids = await sender.send(item.message)
         except DeliveryError as exc:
             await self._failed(item, exc)
             return
@@ -166,7 +166,7 @@ class DeliveryWorker(_Loop):
             await self._failed(item, DeliveryError(f"{type(exc).__name__}: {exc}"))
             return
         crashpoint("before_outbox_done")
-        await self._outbox.sent(item.id)
+        await self._outbox.sent(item.id, provider_ids or [])
         metrics.DELIVERIES.labels(channel=channel, outcome="sent").inc()
 
     async def _failed(self, item: OutboxItem, exc: DeliveryError) -> None:

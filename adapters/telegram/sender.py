@@ -28,19 +28,21 @@ class TelegramSender:
         self._bot = bot_for(settings)
         self._ready = False
 
-    async def send(self, message: Outbound) -> None:
+    async def send(self, message: Outbound) -> list[str]:
         """Send each part of the reply, in order."""
+        sent: list[str] = []
         try:
             if not self._ready:
                 await self._bot.initialize()
                 self._ready = True
             for part in render_parts(message):
-                await self._bot.send_message(
+                reply = await self._bot.send_message(
                     chat_id=int(message.to.address),
                     text=part.html,
                     parse_mode=ParseMode.HTML,
                     reply_markup=part.keyboard,
                 )
+                sent.append(f"{reply.chat_id}:{reply.message_id}")
         except RetryAfter as exc:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
@@ -50,6 +52,7 @@ class TelegramSender:
             raise DeliveryError(f"Telegram refused: {exc.message}", permanent=True) from None
         except TelegramError as exc:
             raise DeliveryError(f"Telegram: {type(exc).__name__}: {exc.message}") from None
+        return sent
 
     async def close(self) -> None:
         """Release the HTTP client."""

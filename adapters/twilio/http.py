@@ -6,9 +6,9 @@ import logging
 
 from aiohttp import web
 
-from adapters.twilio.inbound import NotAMessage, parse_form
+from adapters.twilio.inbound import NotAMessage, StatusReport, parse_form, sender_of
 from adapters.twilio.signature import signature_valid
-from gateway import intake
+from gateway import intake, metrics
 from gateway.http_ops import SERVICES
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,11 @@ async def webhook(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text="invalid X-Twilio-Signature")
     try:
         message = parse_form(form)
+    except StatusReport as report:
+        if await services.store.outbox.receipt(report.sid, report.status):
+            channel = sender_of(form.get("To", "")).channel
+            metrics.DELIVERY_RECEIPTS.labels(channel=channel, status=report.status).inc()
+        return _twiml()
     except NotAMessage:
         return _twiml()
     except ValueError as exc:

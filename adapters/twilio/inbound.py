@@ -16,6 +16,15 @@ class NotAMessage(ValueError):
     """A valid callback that carries no customer message (a delivery status, say)."""
 
 
+class StatusReport(NotAMessage):
+    """A delivery status callback for a message we sent."""
+
+    def __init__(self, sid: str, status: str) -> None:
+        super().__init__(f"status callback: {sid} {status}")
+        self.sid = sid
+        self.status = status
+
+
 def sender_of(raw_from: str) -> Address:
     """`whatsapp:+1555…` → (whatsapp, +1555…); `+1555…` → (sms, +1555…)."""
     if raw_from.startswith(WHATSAPP_PREFIX):
@@ -26,7 +35,7 @@ def sender_of(raw_from: str) -> Address:
 def parse_form(form: Mapping[str, str], now: datetime | None = None) -> Inbound:
     """The customer message a webhook carries; raises NotAMessage or ValueError otherwise."""
     if "MessageStatus" in form and "Body" not in form:
-        raise NotAMessage(f"status callback: {form.get('MessageStatus')}")
+        raise StatusReport(form.get("MessageSid", ""), form["MessageStatus"])
     sid, raw_from = form.get("MessageSid") or form.get("SmsSid"), form.get("From")
     if not sid or not raw_from:
         raise ValueError("MessageSid and From are required")

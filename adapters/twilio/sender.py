@@ -47,8 +47,10 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
 class TwilioSender:
     """Sender for the `sms` and `whatsapp` channels."""
 
-    def __init__(self, settings: TwilioSettings, channel: str) -> None:
+    def __init__(self, settings: TwilioSettings, channel: str, status_url: str) -> None:
         self.channel = channel
+        # Twilio reports sent / delivered / failed for each message to this URL.
+        self._status_url = status_url
         self._settings = settings
         self._http = _HeaderKeepingClient(timeout=10)
         self._client = Client(
@@ -63,14 +65,17 @@ class TwilioSender:
             return {"to": prefix + to, "messaging_service_sid": self._settings.from_number}
         return {"to": prefix + to, "from_": prefix + self._settings.from_number}
 
-    async def send(self, message: Outbound) -> None:
-        """Send each part of the reply, in order."""
+    async def send(self, message: Outbound) -> list[str]:
+        """Send each part of the reply, in order; returns the Message SIDs."""
         addresses = self._addresses(message.to.address)
         media = [a.url for a in message.attachments] or None
+        sids: list[str] = []
         for index, body in enumerate(split_body(render_text(message))):
             extra = {"media_url": media} if media and index == 0 else {}
             try:
-                await self._client.messages.create_async(body=body, **addresses, **extra)
+                created = await self._client.messages.create_async(
+                    body=body, status_callback=self._status_url, **addresses, **extra
+                )
             except TwilioRestException as exc:
                 raise DeliveryError(
                     f"Twilio {exc.status} (code {exc.code}): {exc.msg}",
@@ -79,6 +84,8 @@ class TwilioSender:
                 ) from None
             except (OSError, TimeoutError) as exc:
                 raise DeliveryError(f"Twilio unreachable: {type(exc).__name__}: {exc}") from None
+            sids.append(created.sid)
+        return sids
 
     async def close(self) -> None:
         """Close the HTTP session."""

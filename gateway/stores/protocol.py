@@ -82,6 +82,8 @@ class OutboxItem:
     status: str  # pending | sent | dead
     last_error: str | None
     created_at: datetime
+    provider_ids: tuple[str, ...] = ()
+    receipt: str | None = None  # the provider's latest word: sent, delivered, read, failed…
 
 
 class CustomerStore(Protocol):
@@ -161,8 +163,8 @@ class Outbox(Protocol):
     async def claim_due(self, owner: str, now: datetime, limit: int) -> list[OutboxItem]:
         """The oldest due item of each recipient not already being delivered."""
 
-    async def sent(self, item_id: int) -> None:
-        """Delivered."""
+    async def sent(self, item_id: int, provider_ids: list[str] | None = None) -> None:
+        """Handed to the provider, which knows it by these ids."""
 
     async def retry_later(self, item_id: int, next_at: datetime, error: str) -> None:
         """Delivery failed; try again at next_at."""
@@ -172,6 +174,9 @@ class Outbox(Protocol):
 
     async def list(self, status: str, limit: int = 100) -> list[OutboxItem]:
         """Items with a status (pending, sent, dead), newest first."""
+
+    async def receipt(self, provider_id: str, status: str) -> bool:
+        """Record what the provider reports about a sent message; True when it was ours."""
 
 
 class KnowledgeStore(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -146,7 +147,7 @@ async def test_a_429_is_retried_no_sooner_than_twilio_asked(fake) -> None:
     from gateway.messages import Address, Outbound
 
     sender = TwilioSender(
-        TwilioSettings(SID, Secret(TOKEN), OUR_NUMBER, fake.twilio_base_url), "sms"
+        TwilioSettings(SID, Secret(TOKEN), OUR_NUMBER, fake.twilio_base_url), "sms", PUBLIC_URL
     )
     fake.fail_next("twilio", status=429, retry_after=7)
     try:
@@ -158,3 +159,26 @@ async def test_a_429_is_retried_no_sooner_than_twilio_asked(fake) -> None:
     finally:
         await sender.close()
     assert sent_bodies(fake)[-1] == "hello again"
+
+
+async def test_delivery_reports_are_recorded_against_the_reply(client, fake) -> None:
+    await post_sms(client, sms_form("SM" + "9" * 32, "how long does shipping take"))
+    (call,) = await fake.wait_for(lambda r: r.provider == "twilio" and r.method == "POST")
+    assert call.form["StatusCallback"] == f"{PUBLIC_URL}/webhooks/twilio"
+    sid = call.response["sid"]
+    store = client.server.app[SERVICES].store
+    async with asyncio.timeout(10):
+        # The reply is marked sent right after Twilio answers; the store has no feed to await.
+        while not await store.outbox.list("sent"):  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    for status in ("sent", "delivered"):
+        report = {
+            "MessageSid": sid,
+            "MessageStatus": status,
+            "AccountSid": SID,
+            "From": OUR_NUMBER,
+            "To": ANN,
+        }
+        assert (await post_sms(client, report)).status == 200
+    (sent,) = await store.outbox.list("sent")
+    assert (sent.provider_ids, sent.receipt) == ((sid,), "delivered")

@@ -212,3 +212,20 @@ async def test_question_log_records_once_per_key_in_time_order(store: Store) -> 
     await store.questions.record("q:1", early)
     assert await store.questions.since(T0) == [early, late]
     assert await store.questions.since(T0 + timedelta(minutes=1)) == [late]
+
+
+async def test_receipts_advance_but_never_go_back(store: Store) -> None:
+    cid = await store.customers.resolve(Address("sms", "+15550001"), None, None)
+    conv = await store.conversations.current(cid, T0, idle_seconds=3600)
+    to = Address("sms", "+15550001")
+    await store.transcript.append(conv.id, [], key="r", deliveries=[Outbound(to, "hi")])
+    (item,) = await store.outbox.claim_due("w", datetime.now(UTC), 10)
+    await store.outbox.sent(item.id, ["SM1", "SM2"])
+    assert await store.outbox.receipt("SM-unknown", "delivered") is False
+    assert await store.outbox.receipt("SM1", "read") is True
+    assert await store.outbox.receipt("SM1", "delivered") is True
+    (sent,) = await store.outbox.list("sent")
+    assert (sent.provider_ids, sent.receipt) == (("SM1", "SM2"), "read")
+    await store.outbox.receipt("SM2", "failed")
+    (sent,) = await store.outbox.list("sent")
+    assert sent.receipt == "failed"

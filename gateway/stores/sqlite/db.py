@@ -47,8 +47,10 @@ CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT, conversation_id TEXT NOT NULL, recipient TEXT NOT NULL,
   payload TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
   attempts INTEGER NOT NULL DEFAULT 0,
-  next_at REAL NOT NULL, owner TEXT, last_error TEXT, created_at REAL NOT NULL, updated_at REAL
+  next_at REAL NOT NULL, owner TEXT, last_error TEXT, created_at REAL NOT NULL, updated_at REAL,
+  provider_ids TEXT NOT NULL DEFAULT '[]', receipt TEXT
 );
+CREATE TABLE IF NOT EXISTS receipts (provider_id TEXT PRIMARY KEY, outbox_id INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (status, recipient, id);
 CREATE TABLE IF NOT EXISTS questions (
   key TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, channel TEXT NOT NULL, text TEXT NOT NULL,
@@ -61,6 +63,20 @@ CREATE TABLE IF NOT EXISTS kb_versions (
   note TEXT NOT NULL, created_at REAL NOT NULL
 );
 """
+
+
+# Columns added after the first release, for stores created before them.
+_ADDED_COLUMNS = {
+    "outbox": {"provider_ids": "TEXT NOT NULL DEFAULT '[]'", "receipt": "TEXT"},
+}
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 def now_ts() -> float:
@@ -98,6 +114,7 @@ class Database:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")
         conn.executescript(SCHEMA)
+        _add_missing_columns(conn)
         # One process owns an embedded store: claims left by a killed process are void.
         conn.execute("UPDATE inbox SET owner = NULL WHERE status = 'pending'")
         conn.execute("UPDATE outbox SET owner = NULL WHERE status = 'pending'")

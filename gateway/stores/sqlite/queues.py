@@ -97,6 +97,17 @@ class SQLiteInbox:
         return await self._db.run(tx)
 
 
+_RECEIPT_ORDER = ("queued", "accepted", "sending", "sent", "delivered", "read")
+_RECEIPT_FINAL = frozenset({"failed", "undelivered"})
+
+
+def receipt_rank(status: str | None) -> int:
+    """How far along a provider status is; failures outrank everything."""
+    if status in _RECEIPT_FINAL:
+        return len(_RECEIPT_ORDER) + 1
+    return _RECEIPT_ORDER.index(status) + 1 if status in _RECEIPT_ORDER else 0
+
+
 def _row_to_outbox(row: sqlite3.Row) -> OutboxItem:
     return OutboxItem(
         id=row["id"],
@@ -106,6 +117,8 @@ def _row_to_outbox(row: sqlite3.Row) -> OutboxItem:
         status=row["status"],
         last_error=row["last_error"],
         created_at=to_dt(row["created_at"]),
+        provider_ids=tuple(json.loads(row["provider_ids"])),
+        receipt=row["receipt"],
     )
 
 
@@ -139,13 +152,44 @@ class SQLiteOutbox:
 
         await self._db.run(tx)
 
-    async def sent(self, item_id: int) -> None:
-        """Delivered."""
-        await self._set(
-            "UPDATE outbox SET status = 'sent', owner = NULL, attempts = attempts + 1,"
-            " updated_at = ? WHERE id = ?",
-            (now_ts(), item_id),
-        )
+    async def sent(self, item_id: int, provider_ids: list[str] | None = None) -> None:
+        """Handed to the provider, which knows it by these ids."""
+        ids = list(provider_ids or [])
+
+        def tx(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE outbox SET status = 'sent', owner = NULL, attempts = attempts + 1,"
+                " updated_at = ?, provider_ids = ? WHERE id = ?",
+                (now_ts(), json.dumps(ids), item_id),
+            )
+            for provider_id in ids:
+                conn.execute(
+                    "INSERT OR IGNORE INTO receipts (provider_id, outbox_id) VALUES (?, ?)",
+                    (provider_id, item_id),
+                )
+
+        await self._db.run(tx)
+
+    async def receipt(self, provider_id: str, status: str) -> bool:
+        """Record what the provider reports about a sent message; True when it was ours."""
+
+        def tx(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(
+                "SELECT o.id, o.receipt FROM receipts r JOIN outbox o ON o.id = r.outbox_id"
+                " WHERE r.provider_id = ?",
+                (provider_id,),
+            ).fetchone()
+            if row is None:
+                return False
+            # Reports arrive out of order ("delivered" after "read"): keep the furthest.
+            if receipt_rank(status) > receipt_rank(row["receipt"]):
+                conn.execute(
+                    "UPDATE outbox SET receipt = ?, updated_at = ? WHERE id = ?",
+                    (status, now_ts(), row["id"]),
+                )
+            return True
+
+        return await self._db.run(tx)
 
     async def retry_later(self, item_id: int, next_at: datetime, error: str) -> None:
         """Delivery failed; try again at next_at."""

@@ -52,7 +52,30 @@ def _telegram() -> ChannelPlugin:
     return ChannelPlugin("telegram", lambda s: s.telegram is not None, routes, senders)
 
 
-CHANNELS: list[Callable[[], ChannelPlugin]] = [_twilio, _telegram]
+def _meta() -> ChannelPlugin:
+    from adapters.meta.http import routes
+    from adapters.meta.sender import MetaSender
+
+    def senders(settings: Settings) -> list[Sender]:
+        meta = settings.meta
+        assert meta is not None
+        out: list[Sender] = []
+        # Messenger: over 40 messages a second a Page is blocked; WhatsApp: 80 a second per number.
+        if meta.page:
+            out += [
+                PacedSender(MetaSender(meta, "messenger"), Pacer(0.0, 40.0)),
+                PacedSender(MetaSender(meta, "instagram"), Pacer(0.0, 40.0)),
+            ]
+        if meta.whatsapp:
+            out.append(PacedSender(MetaSender(meta, "whatsapp"), Pacer(0.0, 80.0)))
+        return out
+
+    return ChannelPlugin("meta", lambda s: s.meta is not None, routes, senders)
+
+
+# Order matters: `open_senders` keeps the last sender per channel. WhatsApp Cloud (Meta) comes
+# after Twilio, so when both are configured, `whatsapp` replies go through WhatsApp Cloud.
+CHANNELS: list[Callable[[], ChannelPlugin]] = [_twilio, _telegram, _meta]
 
 
 def enabled_channels(settings: Settings) -> list[ChannelPlugin]:

@@ -108,6 +108,7 @@ class Settings:
     knowledge_poll_seconds: float = 2.0
     twilio: TwilioSettings | None = None
     telegram: TelegramSettings | None = None
+    meta: MetaSettings | None = None
     inbox_paused: bool = False
 
 
@@ -349,7 +350,9 @@ def load_settings(
     for name, (attr, parse) in _PARSERS.items():
         if name in values and values[name] != "":
             kwargs[attr] = parse(name, values[name])
-    return Settings(**kwargs, twilio=_twilio(values), telegram=_telegram(values))
+    return Settings(
+        **kwargs, twilio=_twilio(values), telegram=_telegram(values), meta=_meta(values)
+    )
 
 
 _BASE_URLS = {

@@ -151,12 +151,8 @@ def _whatsapp_change(
         return []
     value = _dict(change, "value")
     for status in _list(value, "statuses"):
-        log.info(
-            "whatsapp status %s for message %s", status.get("status"), status.get("id")
-        )
-    names = {
-        str(c.get("wa_id")): _dict(c, "profile").get("name") for c in _list(value, "contacts")
-    }
+        log.info("whatsapp status %s for message %s", status.get("status"), status.get("id"))
+    names = {str(c.get("wa_id")): _dict(c, "profile").get("name") for c in _list(value, "contacts")}
     found = []
     for message in _list(value, "messages"):
         parsed = _whatsapp_message(message, names, graph_base_url, at)

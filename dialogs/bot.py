@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from dialogs import continue_by_sms
 from dialogs.replies import CLARIFY_NONE, HANDOFF_UNAVAILABLE, SHARED, intent_reply
-from gateway.messages import QuickReply
+from gateway.messages import Address, Evidence, Outbound, QuickReply
 from knowledge.answerer import Answerer
 
 
 @dataclass(frozen=True)
 class Reply:
-    """One message the bot sends."""
+    """One message the bot sends; `to` when it goes elsewhere than the customer's reply address."""
 
     text: str
     quick_replies: tuple[QuickReply, ...] = ()
+    to: Address | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,10 @@ class Turn:
     article_id: str | None = None
     intent: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # Sent but never written to the transcript (a one-time code must not sit in any history).
+    private: tuple[Outbound, ...] = ()
+    # Identity proven during the turn, for the router to link.
+    evidence: tuple[Evidence, ...] = ()
 
 
 def _quick_replies(decision: Any) -> tuple[QuickReply, ...]:
@@ -45,6 +52,17 @@ def content_variant(channel: str) -> str:
     return channel if channel in OWN_VARIANT else "webchat"
 
 
+def flow_turn(step: continue_by_sms.Step) -> Turn:
+    """The turn for a step of the continue-by-SMS flow."""
+    replies = tuple(Reply(text) for text in step.replies)
+    replies += tuple(Reply(text, to=address) for address, text in step.texts)
+    private: tuple[Outbound, ...] = ()
+    if step.code_to and step.code:
+        code_text = f"Your verification code is {step.code}. It expires in 10 minutes."
+        private = (Outbound(Address("sms", step.code_to), code_text),)
+    return Turn(replies, step.state, "flow", private=private, evidence=step.evidence)
+
+
 class Bot:
     """Answers from the knowledge base and recognises intents; keeps the miss count in state."""
 
@@ -58,12 +76,20 @@ class Bot:
         channel: str,
         state: dict[str, Any],
         shared: str | None = None,
+        reply_channel: str | None = None,
     ) -> Turn:
-        """Decide the reply to one message: text, a pressed quick reply, or something shared."""
+        """Decide the reply to one message: text, a pressed quick reply, or something shared.
+
+        `channel` is where the message came from; `reply_channel`, where the answer will go.
+        """
         misses = int(state.get("misses", 0))
         if shared in SHARED and not text.strip() and postback is None:
             return Turn((Reply(SHARED[shared]),), state, "acknowledged")
-        channel = content_variant(channel)
+        if postback is None:
+            step = continue_by_sms.handle(text, state, channel, datetime.now(UTC))
+            if step is not None:
+                return flow_turn(step)
+        channel = content_variant(reply_channel or channel)
         if postback == "clarify:none":
             return Turn((Reply(CLARIFY_NONE),), {**state, "offered": []}, "fallback")
         if postback == "handoff:request":

@@ -6,9 +6,11 @@ what was written is found, not written twice, and the rest is done.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import UTC, datetime
 
+from dialogs import continue_by_sms
 from dialogs.bot import Bot, Turn
 from gateway import metrics
 from gateway.faults import crashpoint
@@ -52,6 +54,14 @@ def picked_option(message: Inbound, offered: list[dict]) -> Inbound:
         if 0 <= index < len(offered):
             return Inbound(**{**message.__dict__, "postback": offered[index]["payload"]})
     return message
+
+
+def reply_address(sender: Address, state: dict) -> Address:
+    """Where replies go: where the customer wrote, unless they chose another channel from there."""
+    chosen = state.get("reply_to")
+    if chosen and sender.channel in FEED_CHANNELS:
+        return Address(chosen["channel"], chosen["address"])
+    return sender
 
 
 def shared_summary(message: Inbound) -> str:
@@ -107,9 +117,11 @@ class Router:
         )
         offered = conversation.state.get("offered", [])
         message = picked_option(item.message, offered)
-        recorded = await self.store.transcript.append(
-            conversation.id, [customer_draft(message, offered)], key=f"in:{item.id}"
-        )
+        draft = customer_draft(message, offered)
+        if continue_by_sms.is_code_entry(message.text, conversation.state):
+            # A one-time code, even a spent one, does not belong in anyone's history.
+            draft = dataclasses.replace(draft, text="••••••", meta={"redacted": "one-time code"})
+        recorded = await self.store.transcript.append(conversation.id, [draft], key=f"in:{item.id}")
         self._publish(customer_id, recorded)
         crashpoint("after_customer_entry")
         # A replay after a crash finds the entry where it was stored, even if a merge moved it.
@@ -120,9 +132,14 @@ class Router:
             message.sender.channel,
             conversation.state,
             shared=shared_kind(message),
+            reply_channel=reply_address(message.sender, conversation.state).channel,
         )
         metrics.BOT_DECISIONS.labels(decision=turn.decision).inc()
         replies = await self._record_turn(item, conversation, turn, message.sender)
+        if turn.evidence:
+            proven = await self.identity.resolve(message.sender, turn.evidence, message.received_at)
+            for absorbed in proven.absorbed:
+                self.feed.publish(absorbed, [ThreadMoved(proven.customer_id)])
         await self._log_question(item, conversation, message, turn)
         self._publish(customer_id, replies)
         crashpoint("after_reply")
@@ -138,13 +155,15 @@ class Router:
         self, item: InboxItem, conversation: Conversation, turn: Turn, sender: Address
     ) -> list[Entry]:
         now = datetime.now(UTC)
-        drafts = [
-            EntryDraft("bot", sender.channel, r.text, now, r.quick_replies, meta=turn.meta)
-            for r in turn.replies
-        ]
-        deliveries = []
-        if sender.channel not in FEED_CHANNELS:
-            deliveries = [Outbound(sender, r.text, r.quick_replies) for r in turn.replies]
+        home = reply_address(sender, conversation.state)
+        drafts, deliveries = [], list(turn.private)
+        for reply in turn.replies:
+            to = reply.to or home
+            drafts.append(
+                EntryDraft("bot", to.channel, reply.text, now, reply.quick_replies, meta=turn.meta)
+            )
+            if to.channel not in FEED_CHANNELS:
+                deliveries.append(Outbound(to, reply.text, reply.quick_replies))
         return await self.store.transcript.append(
             conversation.id, drafts, key=f"out:{item.id}", deliveries=deliveries, state=turn.state
         )

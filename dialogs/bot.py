@@ -9,7 +9,7 @@ from typing import Any
 
 from dialogs import continue_by_sms
 from dialogs.replies import CLARIFY_NONE, HANDOFF_UNAVAILABLE, SHARED, intent_reply
-from gateway.messages import Address, Evidence, Outbound, QuickReply
+from gateway.messages import SHARE_CONTACT, Address, Evidence, Outbound, QuickReply
 from knowledge.answerer import Answerer
 
 
@@ -54,7 +54,8 @@ def content_variant(channel: str) -> str:
 
 def flow_turn(step: continue_by_sms.Step) -> Turn:
     """The turn for a step of the continue-by-SMS flow."""
-    replies = tuple(Reply(text) for text in step.replies)
+    share = (QuickReply("Share my phone number", SHARE_CONTACT),) if step.share_contact else ()
+    replies = tuple(Reply(text, share) for text in step.replies)
     replies += tuple(Reply(text, to=address) for address, text in step.texts)
     private: tuple[Outbound, ...] = ()
     if step.code_to and step.code:

@@ -24,6 +24,7 @@ TRIGGER = re.compile(
     r"|\btext me\b",
     re.IGNORECASE,
 )
+LINK = re.compile(r"\b(link|share|add|verify)\b.{0,20}\b(phone|number)\b", re.IGNORECASE)
 CANCEL = re.compile(r"^\s*(cancel|never ?mind|stop|forget it|no thanks?)\b", re.IGNORECASE)
 PHONE = re.compile(r"\+?\d[\d\s().-]{8,18}\d")
 MAX_NUMBER_TRIES = 2
@@ -39,6 +40,7 @@ class Step:
     code: str | None = None
     evidence: tuple[Evidence, ...] = ()
     texts: tuple[tuple[Address, str], ...] = field(default=())
+    share_contact: bool = False
 
 
 def phone_in(text: str) -> str | None:
@@ -66,6 +68,10 @@ def is_code_entry(text: str, state: dict[str, Any]) -> bool:
 def handle(text: str, state: dict[str, Any], channel: str, now: datetime) -> Step | None:
     """The flow's next step, or None when the message is not part of it."""
     flow = state.get("continue_sms")
+    if flow is None and channel == "telegram" and (TRIGGER.search(text) or LINK.search(text)):
+        # Telegram can prove the number itself: the customer shares their own contact card.
+        share = "Tap the button below to share your phone number; then we can continue anywhere."
+        return Step((share,), state, share_contact=True)
     if flow is None:
         if channel != "webchat" or not TRIGGER.search(text):
             return None

@@ -33,6 +33,11 @@ class Evidence:
     verified_by: str
 
 
+# The payload of a button asking for the customer's own contact card (Telegram can; others
+# show it as an ordinary option).
+SHARE_CONTACT = "share:contact"
+
+
 @dataclass(frozen=True)
 class QuickReply:
     """A button the customer can press; channels without buttons show numbered options."""

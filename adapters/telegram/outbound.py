@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from adapters.twilio.outbound import split_body
-from gateway.messages import Outbound
+from gateway.messages import SHARE_CONTACT, Outbound
 from knowledge.render import markdown_to_telegram_html
 
 MAX_TEXT = 4096
@@ -22,7 +22,7 @@ class TelegramPart:
     """One sendMessage call."""
 
     html: str
-    keyboard: InlineKeyboardMarkup | None = None
+    keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
 
 
 def render_parts(message: Outbound) -> list[TelegramPart]:
@@ -30,9 +30,20 @@ def render_parts(message: Outbound) -> list[TelegramPart]:
     text = message.text
     if message.author == "agent" and message.author_name:
         text = f"**{message.author_name}:** {text}"
-    keyboard = None
+    keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
     options = message.quick_replies
-    if options and all(len(q.payload.encode()) <= MAX_CALLBACK_BYTES for q in options):
+    if any(q.payload == SHARE_CONTACT for q in options):
+        # Only a reply keyboard can ask Telegram for the user's own contact card.
+        keyboard = ReplyKeyboardMarkup(
+            [
+                [KeyboardButton(q.title, request_contact=True)]
+                for q in options
+                if q.payload == SHARE_CONTACT
+            ],
+            one_time_keyboard=True,
+            resize_keyboard=True,
+        )
+    elif options and all(len(q.payload.encode()) <= MAX_CALLBACK_BYTES for q in options):
         keyboard = InlineKeyboardMarkup(
             [[InlineKeyboardButton(q.title, callback_data=q.payload)] for q in options]
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -232,3 +233,12 @@ async def test_replies_wait_out_an_outage_and_arrive_in_order(client, fake) -> N
         for q in ("how much is shipping", "do you ship to canada")
     ]
     assert delivered == expected
+
+
+async def test_asking_to_link_a_phone_offers_the_share_contact_button(client, fake) -> None:
+    await post_update(client, update("message_text", 30, text="can i link my phone number?"))
+    (sent,) = await fake.wait_for(lambda r: r.api == "sendMessage")
+    markup = sent.params["reply_markup"]
+    markup = json.loads(markup) if isinstance(markup, str) else markup
+    assert markup["keyboard"][0][0]["request_contact"] is True
+    assert markup["one_time_keyboard"] is True

@@ -23,4 +23,5 @@ def test_augmented_engine_keeps_classes_and_similarity_rows(demo_kb: KnowledgeBa
     assert plain.classes == chatty.classes
     assert chatty.rank("how long does shipping take", k=1)[0].label == "shipping-times"
     assert chatty.analyze("hi, how long does shipping take? thanks").candidates[0].label == (
-        "shipping-times")
+        "shipping-times"
+    )

@@ -89,6 +89,8 @@ async def test_wrong_or_missing_secret_and_junk_change_nothing(client, fake) -> 
     )
     assert junk.status == 400
     assert (await post_update(client, {"no": "update_id"})).status == 400
+    oversized = update("message_text", 99, text="x" * 2_000_000)
+    assert (await post_update(client, oversized)).status == 413
     assert await client.server.app[SERVICES].store.inbox.pending() == 0
     assert fake.calls("telegram", path="sendMessage") == []
 

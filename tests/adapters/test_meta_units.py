@@ -415,3 +415,57 @@ def test_outages_are_retried_and_bad_requests_are_final() -> None:
         assert error.permanent and error.retry_after is None
         assert f"code {code}" in str(error) and f"problem {code}" in str(error)
     assert delivery_error(401, None).permanent
+
+
+# -- sender against the fake Graph API ---------------------------------------------------------
+
+
+async def test_the_sender_reports_ids_throttling_and_bad_tokens_without_the_token() -> None:
+    from adapters.base import DeliveryError
+    from adapters.meta.sender import MetaSender
+    from gateway.settings import MetaSettings, Secret
+    from tests.fakes.providers import FakeProviders
+
+    async with FakeProviders() as fake:
+
+        def meta(token: str) -> MetaSettings:
+            return MetaSettings(
+                Secret(SECRET),
+                Secret("verify"),
+                page_access_token=Secret(token),
+                whatsapp_access_token=Secret(token),
+                whatsapp_phone_number_id="106540352242922",
+                graph_base_url=fake.meta_base_url,
+            )
+
+        messenger = MetaSender(meta(fake.meta_token), "messenger")
+        whatsapp = MetaSender(meta(fake.meta_token), "whatsapp")
+        wrong = MetaSender(meta("EAAG-wrong-token"), "messenger")
+        try:
+            (mid,) = await messenger.send(Outbound(TO, "hello", options(2)))
+            assert mid.startswith("m_")
+            (wamid,) = await whatsapp.send(Outbound(WA, "hello", options(2)))
+            assert wamid.startswith("wamid.")
+            (call,) = fake.calls("meta", "POST", "/106540352242922/messages")
+            assert call.json["interactive"]["type"] == "button"
+            fake.fail_next("meta", status=429, retry_after=7)
+            with pytest.raises(DeliveryError) as throttled:
+                await messenger.send(Outbound(TO, "hello"))
+            assert (throttled.value.permanent, throttled.value.retry_after) == (False, 7.0)
+            with pytest.raises(DeliveryError) as refused:
+                await wrong.send(Outbound(TO, "hello"))
+            assert refused.value.permanent
+            assert "code 190" in str(refused.value)
+            assert "EAAG-wrong-token" not in str(refused.value)
+        finally:
+            for sender in (messenger, whatsapp, wrong):
+                await sender.close()
+        closed = meta(fake.meta_token)
+    # The fake has stopped: nothing listens on its port any more.
+    unreachable = MetaSender(closed, "instagram")
+    try:
+        with pytest.raises(DeliveryError, match="unreachable") as down:
+            await unreachable.send(Outbound(TO, "hello"))
+    finally:
+        await unreachable.close()
+    assert not down.value.permanent

@@ -93,10 +93,13 @@ def install_channels(app: web.Application, settings: Settings) -> None:
         app.add_routes(plugin.routes())
 
 
-def open_senders(settings: Settings) -> dict[str, Sender]:
-    """One sender per outbound channel of every configured provider."""
-    return {
-        sender.channel: sender
-        for plugin in enabled_channels(settings)
-        for sender in plugin.senders(settings)
-    }
+async def open_senders(settings: Settings) -> dict[str, Sender]:
+    """One sender per outbound channel; a later provider wins a channel two can serve."""
+    senders: dict[str, Sender] = {}
+    for plugin in enabled_channels(settings):
+        for sender in plugin.senders(settings):
+            replaced = senders.get(sender.channel)
+            if replaced is not None:
+                await replaced.close()
+            senders[sender.channel] = sender
+    return senders

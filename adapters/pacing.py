@@ -63,6 +63,11 @@ class PacedSender:
         await self._pacer.wait(message.to.address)
         return await self._sender.send(message)
 
+    @property
+    def inner(self) -> Sender:
+        """The sender being paced."""
+        return self._sender
+
     async def close(self) -> None:
         """Close the wrapped sender."""
         await self._sender.close()

@@ -40,7 +40,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     feed = Feed()
     router = Router(store, bot, feed, settings.conversation_idle_seconds)
     owner = f"proc-{uuid.uuid4().hex[:8]}"
-    senders = open_senders(settings)
+    senders = await open_senders(settings)
     services = Services(
         settings=settings,
         store=store,

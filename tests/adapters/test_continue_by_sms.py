@@ -118,5 +118,8 @@ def test_phone_numbers_are_read_as_customers_type_them() -> None:
     assert phone_in("+44 20 7946 0958 please") == "+442079460958"
     assert phone_in("order FH-482913") is None
     now = datetime(2026, 11, 1, tzinfo=UTC)
-    assert handle("continue by sms please", {}, "telegram", now) is None
+    assert handle("continue by sms please", {}, "sms", now) is None
+    offer = handle("continue by sms please", {}, "telegram", now)
+    assert offer is not None
+    assert offer.share_contact
     assert handle("what is your return policy", {}, "webchat", now) is None

@@ -92,11 +92,28 @@ def test_bad_meta_values_are_refused() -> None:
         settings(**{**FULL, "META_VERIFY_TOKEN": "  "})
 
 
-def test_whatsapp_cloud_wins_the_whatsapp_channel_over_twilio() -> None:
-    from adapters import CHANNELS
+async def test_whatsapp_cloud_wins_the_whatsapp_channel_over_twilio() -> None:
+    from adapters import open_senders
 
-    names = [make().name for make in CHANNELS]
-    assert names.index("meta") > names.index("twilio")
+    both = settings(
+        **FULL,
+        TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+        TWILIO_AUTH_TOKEN="t",
+        TWILIO_FROM_NUMBER="+15557654321",
+    )
+    senders = await open_senders(both)
+    try:
+        from adapters.meta.sender import MetaSender
+        from adapters.pacing import PacedSender
+        from adapters.twilio.sender import TwilioSender
+
+        whatsapp = senders["whatsapp"]
+        assert isinstance(whatsapp, PacedSender)
+        assert isinstance(whatsapp.inner, MetaSender)
+        assert isinstance(senders["sms"], TwilioSender)
+    finally:
+        for sender in senders.values():
+            await sender.close()
 
 
 # -- signature ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.base import DeliveryError
+from adapters.text import numbered, split_text
 from gateway.messages import Attachment, Outbound, QuickReply
 from knowledge.render import markdown_to_text
 
@@ -44,27 +45,6 @@ def render_text(message: Outbound, channel: str) -> str:
     if message.author_name and message.author == "agent":
         text = f"{message.author_name}: {text}"
     return text.strip()
-
-
-def numbered(text: str, options: tuple[QuickReply, ...]) -> str:
-    """Options as numbered lines; the router maps a typed number to the option."""
-    lines = "\n".join(f"{n}. {q.title}" for n, q in enumerate(options, 1))
-    return f"{text}\n{lines}\nReply with a number.".strip()
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Pieces of at most `limit` characters, cut at paragraph, line or word boundaries."""
-    pieces: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
-        cut = cut if cut > limit // 2 else limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        pieces.append(rest)
-    return pieces
 
 
 def clip(text: str, limit: int) -> str:

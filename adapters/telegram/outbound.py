@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
-from adapters.twilio.outbound import split_body
+from adapters.text import numbered, split_text
 from gateway.messages import SHARE_CONTACT, Outbound
 from knowledge.render import markdown_to_telegram_html
 
@@ -49,8 +49,8 @@ def render_parts(message: Outbound) -> list[TelegramPart]:
         )
     elif options:
         # A payload too long for a button: offer numbered options, answered by typing a number.
-        text += "\n\n" + "\n".join(f"{n}. {q.title}" for n, q in enumerate(options, 1))
-    chunks = split_body(text, MARKDOWN_CHUNK)
+        text = numbered(text, options)
+    chunks = split_text(text, MARKDOWN_CHUNK)
     parts = [TelegramPart(markdown_to_telegram_html(chunk)[:MAX_TEXT]) for chunk in chunks]
     parts[-1] = TelegramPart(parts[-1].html, keyboard)
     return parts

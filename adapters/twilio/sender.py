@@ -12,8 +12,9 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from adapters.base import DeliveryError
+from adapters.text import split_text
 from adapters.twilio.inbound import WHATSAPP_PREFIX
-from adapters.twilio.outbound import render_text, split_body
+from adapters.twilio.outbound import MAX_BODY, render_text
 from gateway.messages import Outbound
 from gateway.settings import TwilioSettings
 
@@ -70,7 +71,7 @@ class TwilioSender:
         addresses = self._addresses(message.to.address)
         media = [a.url for a in message.attachments] or None
         sids: list[str] = []
-        for index, body in enumerate(split_body(render_text(message))):
+        for index, body in enumerate(split_text(render_text(message), MAX_BODY)):
             extra = {"media_url": media} if media and index == 0 else {}
             try:
                 created = await self._client.messages.create_async(

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from twilio.request_validator import RequestValidator
 
+from adapters.text import split_text
 from adapters.twilio.inbound import NotAMessage, parse_form
-from adapters.twilio.outbound import render_text, split_body
+from adapters.twilio.outbound import render_text
 from adapters.twilio.signature import signature_valid
 from gateway.messages import Address, Attachment, Evidence, Outbound, QuickReply
 
@@ -76,7 +77,7 @@ def test_options_are_numbered_and_agents_named() -> None:
 
 def test_long_replies_split_at_word_boundaries_within_twilio_limit() -> None:
     text = " ".join(["word"] * 1000)
-    pieces = split_body(text)
+    pieces = split_text(text, 1600)
     assert all(len(p) <= 1600 for p in pieces)
     assert " ".join(pieces) == text
-    assert split_body("short") == ["short"]
+    assert split_text("short", 1600) == ["short"]

@@ -10,9 +10,9 @@ import logging
 
 from aiohttp import web
 
-from adapters.meta.inbound import parse_webhook
+from adapters.meta.inbound import OBJECTS, parse_receipts, parse_webhook
 from adapters.meta.signature import signature_valid
-from gateway import intake
+from gateway import intake, metrics
 from gateway.http_ops import SERVICES
 
 log = logging.getLogger(__name__)
@@ -42,9 +42,14 @@ async def webhook(request: web.Request) -> web.Response:
     if not signature_valid(meta.app_secret.reveal().encode(), raw, header):
         raise web.HTTPForbidden(text="invalid X-Hub-Signature-256")
     try:
-        messages = parse_webhook(json.loads(raw), graph_base_url=meta.graph_base_url)
+        payload = json.loads(raw)
+        messages = parse_webhook(payload, graph_base_url=meta.graph_base_url)
     except (ValueError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError included
         raise web.HTTPBadRequest(text=f"not a Meta webhook: {exc}") from None
+    channel = OBJECTS[payload["object"]]
+    for provider_id, status in parse_receipts(payload):
+        if await services.store.outbox.receipt(provider_id, status):
+            metrics.DELIVERY_RECEIPTS.labels(channel=channel, status=status).inc()
     fresh = 0
     for message in messages:
         fresh += await intake.accept(services, message)

@@ -2,8 +2,8 @@
 
 One POST may carry several events: `entry` is an array (batched), each Messenger/Instagram entry
 has a `messaging` array and each WhatsApp entry a `changes` array whose `value.messages` is an
-array. Everything that is not a customer message (echoes of our own sends, delivery and read
-receipts, reactions, WhatsApp statuses) is skipped.
+array. Echoes of our own sends and reactions are skipped; delivery reports are read separately
+by `parse_receipts`.
 """
 
 from __future__ import annotations
@@ -55,6 +55,30 @@ def parse_webhook(
     # Meta does not promise order inside a batch; the provider timestamp does (stable sort).
     found.sort(key=lambda pair: pair[0])
     return [message for _, message in found]
+
+
+def parse_receipts(payload: Any) -> list[tuple[str, str]]:
+    """(provider message id, status) for the delivery reports a webhook carries.
+
+    WhatsApp reports each message (sent, delivered, read, failed); Messenger and Instagram list
+    the delivered `mids`. Their read reports carry only a time watermark, so they are not used.
+    """
+    if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
+        return []
+    found: list[tuple[str, str]] = []
+    for entry in payload["entry"]:
+        if not isinstance(entry, dict):
+            continue
+        for change in entry.get("changes") or []:
+            value = change.get("value") if isinstance(change, dict) else None
+            for status in (value or {}).get("statuses") or []:
+                if isinstance(status, dict) and status.get("id") and status.get("status"):
+                    found.append((str(status["id"]), str(status["status"])))
+        for event in entry.get("messaging") or []:
+            delivery = event.get("delivery") if isinstance(event, dict) else None
+            for mid in (delivery or {}).get("mids") or []:
+                found.append((str(mid), "delivered"))
+    return found
 
 
 def _list(parent: Mapping[str, Any], key: str, *, required: bool = False) -> list[dict[str, Any]]:
@@ -150,8 +174,6 @@ def _whatsapp_change(
     if change.get("field") != "messages":
         return []
     value = _dict(change, "value")
-    for status in _list(value, "statuses"):
-        log.info("whatsapp status %s for message %s", status.get("status"), status.get("id"))
     names = {str(c.get("wa_id")): _dict(c, "profile").get("name") for c in _list(value, "contacts")}
     found = []
     for message in _list(value, "messages"):

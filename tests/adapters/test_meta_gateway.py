@@ -222,3 +222,22 @@ async def test_replies_wait_out_a_graph_outage_and_arrive_in_order(client, fake)
         messenger_answer("how much is shipping"),
         messenger_answer("do you ship to canada"),
     ]
+
+
+async def test_whatsapp_delivery_reports_are_recorded_against_the_reply(client, fake) -> None:
+    import asyncio
+
+    await post(client, whatsapp_text("wamid.status-test", "how long does shipping take"))
+    (call,) = await fake.wait_for(is_send(WA_SEND), count=1)
+    wamid = call.response["messages"][0]["id"]
+    store = client.server.app[SERVICES].store
+    async with asyncio.timeout(10):
+        # The reply is marked sent right after Graph answers; the store has no feed to await.
+        while not await store.outbox.list("sent"):  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    report = copy.deepcopy(load_payload("meta/whatsapp_status"))
+    statuses = report["entry"][0]["changes"][0]["value"]["statuses"]
+    statuses[0].update({"id": wamid, "status": "read"})
+    assert (await post(client, report)).status == 200
+    (sent,) = await store.outbox.list("sent")
+    assert (sent.provider_ids, sent.receipt) == ((wamid,), "read")

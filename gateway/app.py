@@ -18,7 +18,7 @@ from gateway.feed import Feed
 from gateway.http_ops import SERVICES
 from gateway.identity import IdentityResolver
 from gateway.knowledge_keeper import KnowledgeKeeper, Loaded
-from gateway.knowledge_loader import build_answerer, current_knowledge
+from gateway.knowledge_loader import build_answerer, current_knowledge, thresholds_from
 from gateway.router import Router
 from gateway.services import Services
 from gateway.settings import Settings
@@ -35,7 +35,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     faults.arm(settings.crash_at)
     store = await open_store(settings.store_url)
     version, kb = await current_knowledge(store.knowledge, settings.kb_dir)
-    answerer = await build_answerer(kb)
+    thresholds = thresholds_from(settings)
+    answerer = await build_answerer(kb, thresholds)
     bot = Bot(answerer)
     feed = Feed()
     router = Router(store, bot, feed, settings.conversation_idle_seconds)
@@ -52,7 +53,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         delivery_worker=DeliveryWorker(
             store.outbox, senders, owner, max_attempts=settings.delivery_max_attempts
         ),
-        knowledge=KnowledgeKeeper(store.knowledge, bot, Loaded(version, kb, answerer)),
+        knowledge=KnowledgeKeeper(store.knowledge, bot, Loaded(version, kb, answerer), thresholds),
     )
     app[SERVICES] = services
     tasks = [

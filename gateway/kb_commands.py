@@ -9,7 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from gateway.knowledge_loader import build_answerer, current_knowledge, import_folder
+from gateway.knowledge_loader import (
+    build_answerer,
+    current_knowledge,
+    import_folder,
+    thresholds_from,
+)
 from gateway.settings import Settings
 from gateway.stores import open_store
 from gateway.stores.protocol import Store
@@ -55,7 +60,7 @@ async def ask(settings: Settings, text: str, channel: str, as_json: bool) -> int
     """Print the decision the bot would make for one message."""
     async with _store(settings) as store:
         _, kb = await current_knowledge(store.knowledge, settings.kb_dir)
-    answerer = await build_answerer(kb)
+    answerer = await build_answerer(kb, thresholds_from(settings))
     decision = answerer.query(text, channel=channel)
     data = decision.to_dict()
     if as_json:
@@ -81,7 +86,7 @@ async def evaluate_file(settings: Settings, path: Path) -> int:
     """Score a labelled query file and print the figures."""
     async with _store(settings) as store:
         _, kb = await current_knowledge(store.knowledge, settings.kb_dir)
-    answerer = await build_answerer(kb)
+    answerer = await build_answerer(kb, thresholds_from(settings))
     report = await asyncio.to_thread(evaluate, answerer, load_queries(path))
     for line in report.lines():
         print(line)

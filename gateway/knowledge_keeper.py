@@ -15,6 +15,7 @@ from gateway import knowledge_loader
 from gateway.stores.protocol import KnowledgeStore
 from knowledge.answerer import Answerer
 from knowledge.content import KnowledgeBase
+from knowledge.policy import Thresholds
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,11 @@ class Loaded:
 class KnowledgeKeeper:
     """Owns the current knowledge version; saves edits; follows other processes' edits."""
 
-    def __init__(self, store: KnowledgeStore, bot: Bot, loaded: Loaded) -> None:
+    def __init__(
+        self, store: KnowledgeStore, bot: Bot, loaded: Loaded, thresholds: Thresholds | None = None
+    ) -> None:
         self._store = store
+        self._thresholds = thresholds
         self._bot = bot
         self.current = loaded
         self._lock = asyncio.Lock()
@@ -46,7 +50,7 @@ class KnowledgeKeeper:
         """Store a new version and answer from it at once."""
         async with self._lock:
             version = await self._store.save(kb.to_dict(), author=author, note=note)
-            answerer = await knowledge_loader.build_answerer(kb)
+            answerer = await knowledge_loader.build_answerer(kb, self._thresholds)
             self._swap(Loaded(version, kb, answerer))
             return version
 
@@ -58,7 +62,9 @@ class KnowledgeKeeper:
                 return False
             version, content = latest
             kb = KnowledgeBase.from_dict(content)
-            self._swap(Loaded(version, kb, await knowledge_loader.build_answerer(kb)))
+            self._swap(
+                Loaded(version, kb, await knowledge_loader.build_answerer(kb, self._thresholds))
+            )
             return True
 
     def _swap(self, loaded: Loaded) -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 from pathlib import Path
 
+from gateway.settings import Settings
 from gateway.stores.protocol import KnowledgeStore
 from knowledge.answerer import Answerer
 from knowledge.content import KnowledgeBase, load_folder
 from knowledge.embedder import Embedder
+from knowledge.policy import Thresholds
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,22 @@ def shared_embedder() -> Embedder:
     return Embedder()
 
 
-async def build_answerer(kb: KnowledgeBase) -> Answerer:
+def thresholds_from(settings: Settings) -> Thresholds:
+    """The engine's tuned thresholds, with whatever the configuration overrides."""
+    overrides = {
+        "answer": settings.kb_answer_threshold,
+        "clarify_margin": settings.kb_clarify_margin,
+        "max_out_of_scope": settings.kb_max_out_of_scope,
+        "min_similarity": settings.kb_min_similarity,
+        "handoff_after_misses": settings.handoff_after_misses,
+    }
+    return dataclasses.replace(
+        Thresholds(), **{k: v for k, v in overrides.items() if v is not None}
+    )
+
+
+async def build_answerer(kb: KnowledgeBase, thresholds: Thresholds | None = None) -> Answerer:
     """Train the retrieval engine for a knowledge base, off the event loop."""
-    return await asyncio.to_thread(lambda: Answerer.build(kb, embedder=shared_embedder()))
+    return await asyncio.to_thread(
+        lambda: Answerer.build(kb, embedder=shared_embedder(), thresholds=thresholds)
+    )

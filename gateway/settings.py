@@ -106,6 +106,12 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     crash_at: str | None = None
     knowledge_poll_seconds: float = 2.0
+    # Decision thresholds of the knowledge base; None keeps the engine's tuned default.
+    kb_answer_threshold: float | None = None
+    kb_clarify_margin: float | None = None
+    kb_max_out_of_scope: float | None = None
+    kb_min_similarity: float | None = None
+    handoff_after_misses: int | None = None
     twilio: TwilioSettings | None = None
     telegram: TelegramSettings | None = None
     meta: MetaSettings | None = None
@@ -163,6 +169,16 @@ def _positive_int(name: str, raw: str) -> int:
     return value
 
 
+def _fraction(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a number between 0 and 1, got {raw!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise SettingsError(f"{name}: must be between 0 and 1, got {raw!r}")
+    return value
+
+
 def _url(name: str, raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -200,6 +216,11 @@ _PARSERS = {
     "ONETHREAD_MAX_BODY_BYTES": ("max_body_bytes", _positive_int),
     "ONETHREAD_CRASH_AT": ("crash_at", _crash_point),
     "ONETHREAD_KNOWLEDGE_POLL_SECONDS": ("knowledge_poll_seconds", _positive_float),
+    "ONETHREAD_KB_ANSWER_THRESHOLD": ("kb_answer_threshold", lambda n, r: _fraction(n, r)),
+    "ONETHREAD_KB_CLARIFY_MARGIN": ("kb_clarify_margin", lambda n, r: _fraction(n, r)),
+    "ONETHREAD_KB_MAX_OUT_OF_SCOPE": ("kb_max_out_of_scope", lambda n, r: _fraction(n, r)),
+    "ONETHREAD_KB_MIN_SIMILARITY": ("kb_min_similarity", lambda n, r: _fraction(n, r)),
+    "ONETHREAD_HANDOFF_AFTER_MISSES": ("handoff_after_misses", _positive_int),
     "ONETHREAD_INBOX_PAUSED": ("inbox_paused", _bool),
 }
 

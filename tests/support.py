@@ -48,7 +48,7 @@ def gateway_settings(tmp_path: Path, **overrides: Any) -> Settings:
 async def running_gateway(settings: Settings) -> AsyncIterator[TestClient]:
     """The real app on a local port, with the demo answerer reused across tests."""
 
-    async def cached(kb: object) -> Answerer:
+    async def cached(kb: object, thresholds: object = None) -> Answerer:
         return demo_answerer()
 
     original = app_module.build_answerer

@@ -30,6 +30,8 @@ def test_defaults_need_no_configuration() -> None:
         ("ONETHREAD_CONVERSATION_IDLE_SECONDS", "-5"),
         ("ONETHREAD_INBOX_PAUSED", "maybe"),
         ("WEBCHAT_IDENTITY_SECRET", "  "),
+        ("ONETHREAD_KB_ANSWER_THRESHOLD", "1.5"),
+        ("ONETHREAD_HANDOFF_AFTER_MISSES", "zero"),
     ],
 )
 def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
@@ -75,3 +77,18 @@ def test_serve_with_a_bad_setting_stops_with_one_line(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "ONETHREAD_STORE_URL" in lines[0]
+
+
+def test_knowledge_thresholds_come_from_configuration() -> None:
+    from gateway.knowledge_loader import thresholds_from
+    from knowledge.policy import Thresholds
+
+    assert thresholds_from(load_settings({}, NO_TOML)) == Thresholds()
+    tuned = thresholds_from(
+        load_settings(
+            {"ONETHREAD_KB_ANSWER_THRESHOLD": "0.4", "ONETHREAD_HANDOFF_AFTER_MISSES": "3"},
+            NO_TOML,
+        )
+    )
+    assert (tuned.answer, tuned.handoff_after_misses) == (0.4, 3)
+    assert tuned.max_out_of_scope == Thresholds().max_out_of_scope

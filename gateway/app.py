@@ -55,6 +55,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         ),
         knowledge=KnowledgeKeeper(store.knowledge, bot, Loaded(version, kb, answerer), thresholds),
     )
+    router.on_queued = services.delivery_worker.wake
     app[SERVICES] = services
     tasks = [
         asyncio.create_task(services.delivery_worker.run()),

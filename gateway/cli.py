@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # The twilio SDK logs every request's headers at INFO: noise, and costly per reply.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
     try:
         settings = load_settings()
     except SettingsError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from dialogs import continue_by_sms
@@ -97,6 +98,8 @@ class Router:
         self.feed = feed
         self.identity = IdentityResolver(store.customers)
         self.idle_seconds = idle_seconds
+        # Called when replies were queued for a provider, so delivery starts at once.
+        self.on_queued: Callable[[], None] = lambda: None
         self._locks = KeyedLock()
 
     async def handle(self, item: InboxItem) -> None:
@@ -164,9 +167,12 @@ class Router:
             )
             if to.channel not in FEED_CHANNELS:
                 deliveries.append(Outbound(to, reply.text, reply.quick_replies))
-        return await self.store.transcript.append(
+        recorded = await self.store.transcript.append(
             conversation.id, drafts, key=f"out:{item.id}", deliveries=deliveries, state=turn.state
         )
+        if deliveries:
+            self.on_queued()
+        return recorded
 
     async def _log_question(
         self, item: InboxItem, conversation: Conversation, message: Inbound, turn: Turn

@@ -182,3 +182,22 @@ async def test_delivery_reports_are_recorded_against_the_reply(client, fake) -> 
         assert (await post_sms(client, report)).status == 200
     (sent,) = await store.outbox.list("sent")
     assert (sent.provider_ids, sent.receipt) == ((sid,), "delivered")
+
+
+async def test_a_messaging_service_sends_without_a_from_number(fake) -> None:
+    from adapters.twilio.sender import TwilioSender
+    from gateway.messages import Address, Outbound
+
+    service = "MG" + "9" * 32
+    sender = TwilioSender(
+        TwilioSettings(SID, Secret(TOKEN), service, fake.twilio_base_url), "whatsapp", PUBLIC_URL
+    )
+    try:
+        (sid,) = await sender.send(Outbound(Address("whatsapp", ANN), "hello"))
+    finally:
+        await sender.close()
+    (call,) = fake.calls("twilio", "POST", MESSAGES_PATH)
+    assert call.form["MessagingServiceSid"] == service
+    assert "From" not in call.form
+    assert call.form["To"] == f"whatsapp:{ANN}"
+    assert sid == call.response["sid"]

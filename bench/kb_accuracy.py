@@ -54,17 +54,34 @@ class CachedEncoder:
 
     dim = 384
 
-    def __init__(self) -> None:
+    def __init__(self, cache: Path | None = None) -> None:
         self._embedder = Embedder()
         self._seen: dict[str, np.ndarray] = {}
+        self._cache = cache
+        if cache is not None and cache.is_file():
+            with np.load(cache, allow_pickle=False) as saved:
+                self._seen = dict(zip(saved["texts"].tolist(), saved["vectors"], strict=True))
 
     def encode(self, texts: list[str]) -> np.ndarray:
         new = [t for t in dict.fromkeys(texts) if t not in self._seen]
         if new:
             self._seen.update(zip(new, self._embedder.encode(new), strict=True))
+            if self._cache is not None and len(new) > 100:
+                self.save()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._seen[t] for t in texts])
+
+    def save(self) -> None:
+        """Write every embedding seen so far to the cache file (texts + vectors, .npz)."""
+        if self._cache is None:
+            return
+        texts = list(self._seen)
+        tmp = self._cache.with_name(self._cache.name + ".tmp.npz")
+        np.savez(
+            tmp, texts=np.array(texts, dtype=str), vectors=np.stack([self._seen[t] for t in texts])
+        )
+        tmp.replace(self._cache)
 
 
 def article_id(label: str) -> str:
@@ -190,9 +207,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--skip", default="", help="comma-separated: banking77,clinc150,fernhill")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="an .npz file of embeddings, read if present and updated (reruns "
+        "then skip the ~5 minutes of embedding); keyed by text, so safe to share "
+        "only while the model is the same",
+    )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
-    encoder = CachedEncoder()
+    encoder = CachedEncoder(args.cache)
     start = time.perf_counter()
     if "fernhill" not in skip:
         fernhill(encoder)

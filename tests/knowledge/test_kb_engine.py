@@ -87,3 +87,24 @@ def test_checksum_mismatch_is_a_clear_error(tmp_path: Path) -> None:
     vocab.write_text("[PAD]\n", encoding="utf-8")
     with pytest.raises(ModelChecksumError, match="does not match the pinned"):
         Embedder(vocab_path=vocab)
+
+
+def test_kernel_fit_scores_like_the_primal_fit() -> None:
+    """The kernel fit is the same model as the primal one: same probabilities for a query.
+
+    Regression: the kernel path folded the embedding block back with w instead of w^2, so at
+    query time the embedding view counted half of what it did in training.
+    """
+    texts = ["reset my password", "forgot password help", "where is my order",
+             "track my parcel", "cancel my subscription", "stop billing me"]
+    labels = ["pw", "pw", "order", "order", "cancel", "cancel"]
+    options = {"embedding_weight": 2.0, "negatives": ("what is the weather", "tell me a joke")}
+    kernel = Engine(HashingEncoder(), texts, labels, Vocabulary(texts), **options)
+    primal = Engine(HashingEncoder(), texts, labels, Vocabulary(texts), kernel_limit=0,
+                    **options)
+    for query in ("password reset please", "parcel tracking", "weather tomorrow"):
+        a = {c.label: c.score for c in kernel.analyze(query).candidates}
+        b = {c.label: c.score for c in primal.analyze(query).candidates}
+        assert a.keys() == b.keys()
+        for label in a:
+            assert a[label] == pytest.approx(b[label], abs=2e-3)

@@ -13,6 +13,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from gateway.http_ops import SERVICES
+from gateway.messages import Address
 from gateway.settings import Secret, TwilioSettings
 from tests.fakes.providers import FakeProviders
 from tests.support import demo_answerer, gateway_settings, running_gateway, visitor
@@ -201,3 +202,23 @@ async def test_a_messaging_service_sends_without_a_from_number(fake) -> None:
     assert "From" not in call.form
     assert call.form["To"] == f"whatsapp:{ANN}"
     assert sid == call.response["sid"]
+
+
+async def test_a_typed_number_picks_the_numbered_option(client, fake) -> None:
+    await post_sms(client, sms_form("SM" + "d" * 32, "blorp zzzt qwv"))
+    (first,) = await fake.wait_for(lambda r: r.provider == "twilio" and r.method == "POST")
+    body = first.form["Body"]
+    assert "\n1. " in body
+    assert body.endswith("Reply with a number.")
+    chosen = body.split("\n1. ", 1)[1].split("\n", 1)[0]
+    await post_sms(client, sms_form("SM" + "e" * 32, "1"))
+    await fake.wait_for(lambda r: r.provider == "twilio" and r.method == "POST", count=2)
+    store = client.server.app[SERVICES].store
+    record = await store.customers.get(
+        await store.customers.resolve(Address("sms", ANN), None, None)
+    )
+    (conversation,) = await store.conversations.list_for(record.id)
+    entries = await store.transcript.entries(conversation.id)
+    assert entries[2].author == "customer"
+    assert entries[2].text == chosen  # the option's title, not "1"
+    assert entries[2].meta == {"postback": "handoff:request"}

@@ -16,7 +16,6 @@ from gateway import admin_api, admin_pages, faults, http_ops, kb_api, openapi
 from gateway.admin_auth import admin_auth
 from gateway.feed import Feed
 from gateway.http_ops import SERVICES
-from gateway.identity import IdentityResolver
 from gateway.knowledge_keeper import KnowledgeKeeper, Loaded
 from gateway.knowledge_loader import build_answerer, current_knowledge, thresholds_from
 from gateway.router import Router
@@ -46,7 +45,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         settings=settings,
         store=store,
         feed=feed,
-        identity=IdentityResolver(store.customers),
+        identity=router.identity,
         bot=bot,
         router=router,
         inbox_worker=InboxWorker(store.inbox, router.handle, owner),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gateway.messages import Entry
@@ -44,6 +45,11 @@ class Feed:
         for queue in self._queues.get(customer_id, ()):
             for event in events:
                 queue.put_nowait(event)
+
+    def merged(self, survivor: str, absorbed: Iterable[str]) -> None:
+        """Tell the subscribers of customers merged into `survivor` that their thread moved."""
+        for customer_id in absorbed:
+            self.publish(customer_id, [ThreadMoved(survivor)])
 
     def subscribers(self) -> int:
         """How many queues are subscribed in all."""

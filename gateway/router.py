@@ -15,7 +15,7 @@ from dialogs import continue_by_sms
 from dialogs.bot import Bot, Turn
 from gateway import metrics
 from gateway.faults import crashpoint
-from gateway.feed import Feed, ThreadMoved
+from gateway.feed import Feed
 from gateway.identity import IdentityResolver
 from gateway.keyed_lock import KeyedLock
 from gateway.messages import Address, Entry, Inbound, Outbound
@@ -53,7 +53,7 @@ def picked_option(message: Inbound, offered: list[dict]) -> Inbound:
     if message.postback is None and offered and text.isdigit():
         index = int(text) - 1
         if 0 <= index < len(offered):
-            return Inbound(**{**message.__dict__, "postback": offered[index]["payload"]})
+            return dataclasses.replace(message, postback=offered[index]["payload"])
     return message
 
 
@@ -109,8 +109,7 @@ class Router:
             message.sender, message.evidence, message.received_at, name=message.sender_name
         )
         customer_id = resolution.customer_id
-        for absorbed in resolution.absorbed:
-            self.feed.publish(absorbed, [ThreadMoved(customer_id)])
+        self.feed.merged(customer_id, resolution.absorbed)
         async with self._locks.hold(customer_id):
             await self._handle_turn(item, customer_id)
 
@@ -141,8 +140,7 @@ class Router:
         replies = await self._record_turn(item, conversation, turn, message.sender)
         if turn.evidence:
             proven = await self.identity.resolve(message.sender, turn.evidence, message.received_at)
-            for absorbed in proven.absorbed:
-                self.feed.publish(absorbed, [ThreadMoved(proven.customer_id)])
+            self.feed.merged(proven.customer_id, proven.absorbed)
         await self._log_question(item, conversation, message, turn)
         self._publish(customer_id, replies)
         crashpoint("after_reply")

@@ -97,8 +97,7 @@ class WebchatSession:
             name=self._name,
             sender_verified_by="webchat_jwt" if self._evidence or self._name else None,
         )
-        for absorbed in resolution.absorbed:
-            services.feed.publish(absorbed, [ThreadMoved(resolution.customer_id)])
+        services.feed.merged(resolution.customer_id, resolution.absorbed)
         self._subscribe(resolution.customer_id)
         conversation = await services.store.conversations.current(
             resolution.customer_id, now, services.settings.conversation_idle_seconds

@@ -36,6 +36,9 @@ class Turn:
     private: tuple[Outbound, ...] = ()
     # Identity proven during the turn, for the router to link.
     evidence: tuple[Evidence, ...] = ()
+    # Why the conversation should go to a person now (human_agent, complaint, repeated_misses,
+    # flow_failed, rule:…); the router opens the handoff when it can.
+    handoff: str | None = None
 
 
 def _quick_replies(decision: Any) -> tuple[QuickReply, ...]:

@@ -91,6 +91,8 @@ class Inbound:
     contact: Contact | None = None
     evidence: tuple[Evidence, ...] = ()
     sender_name: str | None = None
+    # Channel-specific facts the router needs beyond the text (an agent's Slack thread, say).
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form, for the durable inbox."""
@@ -112,6 +114,7 @@ class Inbound:
             contact=Contact(**data["contact"]) if data.get("contact") else None,
             evidence=tuple(Evidence(**e) for e in data.get("evidence", ())),
             sender_name=data.get("sender_name"),
+            meta=data.get("meta") or {},
         )
 
 
@@ -125,6 +128,8 @@ class Outbound:
     attachments: tuple[Attachment, ...] = ()
     author: Author = "bot"
     author_name: str | None = None
+    # What the sender needs besides the text (which Slack operation, for which handoff).
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form, for the durable outbox."""
@@ -140,6 +145,7 @@ class Outbound:
             attachments=tuple(Attachment(**a) for a in data.get("attachments", ())),
             author=data.get("author", "bot"),
             author_name=data.get("author_name"),
+            meta=data.get("meta") or {},
         )
 
 

@@ -219,6 +219,61 @@ class QuestionLog(Protocol):
         """Questions asked at or after `at`, oldest first."""
 
 
+@dataclass(frozen=True)
+class Handoff:
+    """A conversation passed to people: where it waits in Slack, who has it, how it ended."""
+
+    id: str
+    conversation_id: str
+    customer_id: str
+    reason: str
+    queue: str
+    status: str  # queued | claimed | resolved
+    opened_at: datetime
+    priority: str = "normal"  # normal | high
+    slack_channel: str | None = None
+    thread_ts: str | None = None
+    agent_id: str | None = None
+    agent_name: str | None = None
+    claimed_at: datetime | None = None
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    reminded_at: datetime | None = None
+    rating: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class HandoffStore(Protocol):
+    """Handoffs to human agents; at most one unresolved handoff per conversation."""
+
+    async def open(self, handoff: Handoff) -> tuple[Handoff, bool]:
+        """Store a new handoff unless the conversation has an unresolved one.
+
+        Returns the handoff that counts and whether it is the new one.
+        """
+
+    async def get(self, handoff_id: str) -> Handoff | None:
+        """One handoff by id."""
+
+    async def active_for(self, conversation_id: str) -> Handoff | None:
+        """The conversation's queued or claimed handoff, if any."""
+
+    async def latest_for(self, conversation_id: str) -> Handoff | None:
+        """The conversation's newest handoff, whatever its status."""
+
+    async def by_thread(self, slack_channel: str, thread_ts: str) -> Handoff | None:
+        """The handoff whose Slack thread this is."""
+
+    async def update(self, handoff_id: str, **changes: Any) -> Handoff:
+        """Change fields (status, slack_channel, thread_ts, agent, times, rating, detail)."""
+
+    async def active(self) -> list[Handoff]:
+        """Every queued or claimed handoff, oldest first."""
+
+    async def since(self, at: datetime) -> list[Handoff]:
+        """Handoffs opened at or after `at`, oldest first."""
+
+
 class Store(Protocol):
     """Everything the gateway keeps, reached through its parts."""
 
@@ -229,6 +284,7 @@ class Store(Protocol):
     outbox: Outbox
     knowledge: KnowledgeStore
     questions: QuestionLog
+    handoffs: HandoffStore
 
     async def ping(self) -> bool:
         """True when the store answers."""

@@ -229,3 +229,63 @@ async def test_receipts_advance_but_never_go_back(store: Store) -> None:
     await store.outbox.receipt("SM2", "failed")
     (sent,) = await store.outbox.list("sent")
     assert sent.receipt == "failed"
+
+
+def handoff(conversation_id: str, customer_id: str, hid: str = "hof_1", at: datetime = T0):
+    from gateway.stores.protocol import Handoff
+
+    return Handoff(
+        id=hid,
+        conversation_id=conversation_id,
+        customer_id=customer_id,
+        reason="human_agent",
+        queue="default",
+        status="queued",
+        opened_at=at,
+    )
+
+
+async def test_handoffs_one_unresolved_per_conversation_found_by_thread(store: Store) -> None:
+    cid = await store.customers.resolve(Address("sms", "+15550001"), "twilio", None)
+    conv = await store.conversations.current(cid, T0, 3600)
+    opened, new = await store.handoffs.open(handoff(conv.id, cid))
+    assert new and opened.status == "queued"
+    again, new = await store.handoffs.open(handoff(conv.id, cid, hid="hof_2"))
+    assert not new and again.id == "hof_1"
+    assert await store.handoffs.by_thread("C1", "1.0") is None
+    claimed = await store.handoffs.update(
+        "hof_1",
+        slack_channel="C1",
+        thread_ts="1.0",
+        status="claimed",
+        agent_id="U1",
+        agent_name="jane",
+        claimed_at=T0 + timedelta(seconds=30),
+        detail={"root": True},
+    )
+    assert claimed.claimed_at == T0 + timedelta(seconds=30) and claimed.detail == {"root": True}
+    assert (await store.handoffs.by_thread("C1", "1.0")).id == "hof_1"
+    assert (await store.handoffs.active_for(conv.id)).agent_name == "jane"
+    assert [h.id for h in await store.handoffs.active()] == ["hof_1"]
+    await store.handoffs.update("hof_1", status="resolved", rating=5, resolved_at=T0)
+    assert await store.handoffs.active_for(conv.id) is None
+    assert (await store.handoffs.latest_for(conv.id)).rating == 5
+    assert await store.handoffs.active() == []
+    _, new = await store.handoffs.open(handoff(conv.id, cid, "hof_3", T0 + timedelta(hours=1)))
+    assert new and (await store.handoffs.latest_for(conv.id)).id == "hof_3"
+    assert [h.id for h in await store.handoffs.since(T0)] == ["hof_1", "hof_3"]
+    assert [h.id for h in await store.handoffs.since(T0 + timedelta(minutes=1))] == ["hof_3"]
+
+
+async def test_handoff_follows_a_merged_conversation(store: Store) -> None:
+    a = await store.customers.resolve(Address("sms", "+15550001"), "twilio", None)
+    b = await store.customers.resolve(Address("webchat", "v1"), None, None)
+    conv_a = await store.conversations.current(a, T0, 3600)
+    await store.transcript.append(conv_a.id, [draft("a", T0, channel="sms")], key="a1")
+    conv_b = await store.conversations.current(b, T0, 3600)
+    await store.transcript.append(conv_b.id, [draft("b", T0 + timedelta(seconds=1))], key="b1")
+    await store.handoffs.open(handoff(conv_b.id, b))
+    await store.customers.merge(a, b, T0 + timedelta(seconds=2))
+    merged = await store.conversations.current(a, T0 + timedelta(seconds=3), 3600)
+    moved = await store.handoffs.active_for(merged.id)
+    assert moved is not None and moved.id == "hof_1" and moved.customer_id == a

@@ -64,6 +64,11 @@ def merge_open_conversations(conn: sqlite3.Connection, customer_id: str, at: flo
             "UPDATE entries SET conversation_id = ?, seq = ? WHERE conversation_id = ? AND seq = ?",
             (merged_id, new_seq, row["conversation_id"], row["seq"]),
         )
+    # A handoff follows its conversation, so the agent's thread keeps reaching the customer.
+    conn.execute(
+        f"UPDATE handoffs SET conversation_id = ? WHERE conversation_id IN ({marks})",
+        [merged_id, *old_ids],
+    )
     conn.execute(
         f"UPDATE conversations SET status = 'merged', merged_into = ?, resolved_at = ?"
         f" WHERE id IN ({marks})",

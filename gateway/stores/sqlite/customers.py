@@ -98,10 +98,11 @@ class SQLiteCustomers:
             conn.execute(
                 "UPDATE identities SET customer_id = ? WHERE customer_id = ?", (survivor, absorbed)
             )
-            conn.execute(
-                "UPDATE conversations SET customer_id = ? WHERE customer_id = ?",
-                (survivor, absorbed),
-            )
+            for table in ("conversations", "handoffs"):
+                conn.execute(
+                    f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?",
+                    (survivor, absorbed),
+                )
             names = conn.execute(
                 "SELECT id, name, attributes FROM customers WHERE id IN (?, ?)",
                 (survivor, absorbed),
@@ -173,6 +174,7 @@ class SQLiteCustomers:
                 conn.execute("DELETE FROM entries WHERE conversation_id = ?", (conv,))
                 conn.execute("DELETE FROM outbox WHERE conversation_id = ?", (conv,))
                 conn.execute("DELETE FROM questions WHERE conversation_id = ?", (conv,))
+                conn.execute("DELETE FROM handoffs WHERE conversation_id = ?", (conv,))
             for sender in senders:
                 # Keep the key so a late redelivery stays a duplicate, drop the content.
                 conn.execute(

@@ -57,6 +57,16 @@ CREATE TABLE IF NOT EXISTS questions (
   decision TEXT NOT NULL, article_id TEXT, intent TEXT, score REAL NOT NULL, at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS questions_at ON questions (at);
+CREATE TABLE IF NOT EXISTS handoffs (
+  id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, customer_id TEXT NOT NULL,
+  reason TEXT NOT NULL, queue TEXT NOT NULL, status TEXT NOT NULL, priority TEXT NOT NULL,
+  opened_at REAL NOT NULL, slack_channel TEXT, thread_ts TEXT, agent_id TEXT, agent_name TEXT,
+  claimed_at REAL, first_response_at REAL, resolved_at REAL, reminded_at REAL, rating INTEGER,
+  detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS handoffs_conversation ON handoffs (conversation_id, status);
+CREATE INDEX IF NOT EXISTS handoffs_thread ON handoffs (slack_channel, thread_ts);
+CREATE INDEX IF NOT EXISTS handoffs_opened ON handoffs (opened_at);
 CREATE TABLE IF NOT EXISTS steps (key TEXT PRIMARY KEY, created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS kb_versions (
   number INTEGER PRIMARY KEY AUTOINCREMENT, content TEXT NOT NULL, author TEXT NOT NULL,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dialogs import continue_by_sms
-from dialogs.replies import CLARIFY_NONE, HANDOFF_UNAVAILABLE, SHARED, intent_reply
+from dialogs.replies import CLARIFY_NONE, SHARED, intent_reply
 from gateway.messages import SHARE_CONTACT, Address, Evidence, Outbound, QuickReply
 from knowledge.answerer import Answerer
 
@@ -39,6 +39,10 @@ class Turn:
     # Why the conversation should go to a person now (human_agent, complaint, repeated_misses,
     # flow_failed, rule:…); the router opens the handoff when it can.
     handoff: str | None = None
+
+
+# Intents that mean "get me a person": the reason the handoff records is the intent's name.
+HANDOFF_INTENTS = frozenset({"human_agent", "complaint"})
 
 
 def _quick_replies(decision: Any) -> tuple[QuickReply, ...]:
@@ -97,7 +101,8 @@ class Bot:
         if postback == "clarify:none":
             return Turn((Reply(CLARIFY_NONE),), {**state, "offered": []}, "fallback")
         if postback == "handoff:request":
-            return Turn((Reply(HANDOFF_UNAVAILABLE),), {**state, "offered": []}, "handoff")
+            # The router hands off and says so; the bot only names the reason.
+            return Turn((), {**state, "offered": []}, "handoff", handoff="human_agent")
         decision = None
         if postback is not None:
             decision = await asyncio.to_thread(self.answerer.for_postback, postback, channel)
@@ -115,13 +120,16 @@ class Bot:
             "offered": [{"title": q.title, "payload": q.payload} for q in quick],
         }
         meta = {"decision": decision.decision, "score": round(float(decision.score), 4)}
+        if decision.decision == "intent" and decision.intent in HANDOFF_INTENTS:
+            return Turn(
+                (), new_state, "handoff", intent=decision.intent, meta=meta, handoff=decision.intent
+            )
         if decision.decision == "intent":
             text = intent_reply(decision.intent)
             return Turn((Reply(text),), new_state, "intent", intent=decision.intent, meta=meta)
         if decision.decision == "handoff":
             new_state["misses"] = 0
-            # Until agents are connected, promising a person would be a lie.
-            return Turn((Reply(HANDOFF_UNAVAILABLE),), new_state, "handoff", meta=meta)
+            return Turn((), new_state, "handoff", meta=meta, handoff="repeated_misses")
         return Turn(
             (Reply(decision.text, quick),),
             new_state,

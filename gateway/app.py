@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ from aiohttp import web
 
 from adapters import install_channels, open_senders
 from dialogs.bot import Bot
-from gateway import admin_api, admin_pages, faults, http_ops, kb_api, openapi
+from gateway import admin_api, admin_pages, faults, http_ops, intake, kb_api, openapi
 from gateway.admin_auth import admin_auth
 from gateway.feed import Feed
 from gateway.http_ops import SERVICES
@@ -23,10 +24,15 @@ from gateway.services import Services
 from gateway.settings import Settings
 from gateway.stores import open_store
 from gateway.workers import DeliveryWorker, InboxWorker
+from handoff.desk import HandoffDesk
+from handoff.http import slack_routes
+from handoff.slack_app import SlackAgents
 
 log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
+# How often unclaimed handoffs are checked for a reminder; reminders come after minutes.
+REMINDER_CHECK_SECONDS = 5.0
 
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
@@ -38,9 +44,19 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     answerer = await build_answerer(kb, thresholds)
     bot = Bot(answerer)
     feed = Feed()
-    router = Router(store, bot, feed, settings.conversation_idle_seconds)
+    slack = SlackAgents(settings.slack, store, settings.handoff_config) if settings.slack else None
+    desk = HandoffDesk(
+        store,
+        settings.handoff_config,
+        slack.directory if slack else None,
+        settings.handoff_remind_seconds,
+        feed.publish,
+    )
+    router = Router(store, bot, feed, settings.conversation_idle_seconds, desk)
     owner = f"proc-{uuid.uuid4().hex[:8]}"
     senders = await open_senders(settings)
+    if slack is not None:
+        senders[slack.sender.channel] = slack.sender
     services = Services(
         settings=settings,
         store=store,
@@ -50,16 +66,26 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         router=router,
         inbox_worker=InboxWorker(store.inbox, router.handle, owner),
         delivery_worker=DeliveryWorker(
-            store.outbox, senders, owner, max_attempts=settings.delivery_max_attempts
+            store.outbox,
+            senders,
+            owner,
+            max_attempts=settings.delivery_max_attempts,
+            on_failure=desk.delivery_failed,
         ),
         knowledge=KnowledgeKeeper(store.knowledge, bot, Loaded(version, kb, answerer), thresholds),
+        desk=desk,
+        slack=slack,
     )
-    router.on_queued = services.delivery_worker.wake
+    router.on_queued = desk.on_queued = services.delivery_worker.wake
     app[SERVICES] = services
     tasks = [
         asyncio.create_task(services.delivery_worker.run()),
         asyncio.create_task(services.knowledge.follow(settings.knowledge_poll_seconds)),
     ]
+    if slack is not None:
+        slack.accept = functools.partial(intake.accept, services)
+        await slack.start()
+        tasks.append(asyncio.create_task(desk.watch(REMINDER_CHECK_SECONDS)))
     if not settings.inbox_paused:
         tasks.append(asyncio.create_task(services.inbox_worker.run()))
     log.info("ready: knowledge version %s, %d articles", version, len(kb.articles))
@@ -71,6 +97,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    if slack is not None:
+        await slack.close()
     for sender in senders.values():
         await sender.close()
     await store.close()
@@ -90,4 +118,6 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(kb_api.routes())
     app.add_routes(openapi.routes())
     install_channels(app, settings)
+    if settings.slack is not None:
+        app.add_routes(slack_routes())
     return app

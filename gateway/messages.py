@@ -14,6 +14,9 @@ from typing import Any, Literal
 CHANNELS = ("webchat", "sms", "whatsapp", "telegram", "messenger", "instagram")
 Channel = Literal["webchat", "sms", "whatsapp", "telegram", "messenger", "instagram"]
 Author = Literal["customer", "bot", "agent", "system"]
+# Channels whose replies reach the customer through the live feed and transcript replay, not
+# through a provider call.
+FEED_CHANNELS = frozenset({"webchat"})
 
 
 @dataclass(frozen=True)

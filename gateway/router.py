@@ -18,14 +18,12 @@ from gateway.faults import crashpoint
 from gateway.feed import Feed
 from gateway.identity import IdentityResolver
 from gateway.keyed_lock import KeyedLock
-from gateway.messages import Address, Entry, Inbound, Outbound
+from gateway.messages import FEED_CHANNELS, Address, Entry, Inbound, Outbound
 from gateway.stores.protocol import AskedQuestion, Conversation, EntryDraft, InboxItem, Store
+from handoff.config import HandoffConfig
+from handoff.desk import HandoffDesk
 
 log = logging.getLogger(__name__)
-
-# Channels whose replies reach the customer through the live feed and transcript replay, not
-# through a provider call.
-FEED_CHANNELS = frozenset({"webchat"})
 
 
 def customer_draft(message: Inbound, offered: list[dict]) -> EntryDraft:
@@ -92,19 +90,31 @@ def shared_kind(message: Inbound) -> str | None:
 class Router:
     """Handles inbox items: resolve the customer, record, decide, reply."""
 
-    def __init__(self, store: Store, bot: Bot, feed: Feed, idle_seconds: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bot: Bot,
+        feed: Feed,
+        idle_seconds: float,
+        desk: HandoffDesk | None = None,
+    ) -> None:
         self.store = store
         self.bot = bot
         self.feed = feed
         self.identity = IdentityResolver(store.customers)
         self.idle_seconds = idle_seconds
+        # Without Slack the desk only says, truthfully, that nobody can take over.
+        self.desk = desk or HandoffDesk(store, HandoffConfig(), None, 300.0, feed.publish)
         # Called when replies were queued for a provider, so delivery starts at once.
         self.on_queued: Callable[[], None] = lambda: None
         self._locks = KeyedLock()
 
     async def handle(self, item: InboxItem) -> None:
-        """Process one accepted message to its stored reply."""
+        """Process one accepted message to its stored reply (an agent's, from Slack, too)."""
         message = item.message
+        if message.sender.channel == "slack":
+            await self._handle_agent(item)
+            return
         resolution = await self.identity.resolve(
             message.sender, message.evidence, message.received_at, name=message.sender_name
         )
@@ -112,6 +122,16 @@ class Router:
         self.feed.merged(customer_id, resolution.absorbed)
         async with self._locks.hold(customer_id):
             await self._handle_turn(item, customer_id)
+
+    async def _handle_agent(self, item: InboxItem) -> None:
+        handoff = await self.desk.handoff_for(item)
+        if handoff is None:
+            log.warning("agent action %s names no known handoff; ignored", item.message.key)
+            return
+        async with self._locks.hold(handoff.customer_id):
+            # Read again under the customer's lock: a customer message may have changed it.
+            handoff = await self.desk.handoff_for(item) or handoff
+            await self.desk.handle_agent(item, handoff)
 
     async def _handle_turn(self, item: InboxItem, customer_id: str) -> None:
         conversation = await self.store.conversations.current(
@@ -123,19 +143,41 @@ class Router:
         if continue_by_sms.is_code_entry(message.text, conversation.state):
             # A one-time code, even a spent one, does not belong in anyone's history.
             draft = dataclasses.replace(draft, text="••••••", meta={"redacted": "one-time code"})
-        recorded = await self.store.transcript.append(conversation.id, [draft], key=f"in:{item.id}")
+        last = {"channel": message.sender.channel, "address": message.sender.address}
+        # While people have the conversation the bot stays quiet and the thread gets the message.
+        mirrored = self.desk.mirror(conversation.state, draft)
+        with_people = bool(conversation.state.get("handoff"))
+        recorded = await self.store.transcript.append(
+            conversation.id,
+            [draft],
+            key=f"in:{item.id}",
+            deliveries=mirrored,
+            state={**conversation.state, "last_address": last} if with_people else None,
+        )
+        if mirrored:
+            self.on_queued()
         self._publish(customer_id, recorded)
         crashpoint("after_customer_entry")
+        if with_people:
+            return
         # A replay after a crash finds the entry where it was stored, even if a merge moved it.
         conversation = await self._conversation_of(recorded, conversation)
-        turn = await self.bot.respond(
-            message.text,
-            message.postback,
-            message.sender.channel,
-            conversation.state,
-            shared=shared_kind(message),
-            reply_channel=reply_address(message.sender, conversation.state).channel,
-        )
+        state = {**conversation.state, "last_address": last}
+        turn = await self.desk.rating_turn(message.text, message.postback, state)
+        if turn is None:
+            state.pop("rating_for", None)
+            turn = await self.bot.respond(
+                message.text,
+                message.postback,
+                message.sender.channel,
+                state,
+                shared=shared_kind(message),
+                reply_channel=reply_address(message.sender, state).channel,
+            )
+            channel = message.sender.channel
+            reason = turn.handoff or await self.desk.trigger(turn, customer_id, channel)
+            if reason:
+                turn = await self.desk.open(turn, conversation, customer_id, channel, reason)
         metrics.BOT_DECISIONS.labels(decision=turn.decision).inc()
         replies = await self._record_turn(item, conversation, turn, message.sender)
         if turn.evidence:
@@ -175,7 +217,8 @@ class Router:
     async def _log_question(
         self, item: InboxItem, conversation: Conversation, message: Inbound, turn: Turn
     ) -> None:
-        if message.postback is not None and turn.decision != "answer":
+        pressed = message.postback is not None and turn.decision != "answer"
+        if pressed or turn.decision == "rating":
             return
         await self.store.questions.record(
             f"q:{item.id}",

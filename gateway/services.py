@@ -12,6 +12,8 @@ from gateway.router import Router
 from gateway.settings import Settings
 from gateway.stores.protocol import Store
 from gateway.workers import DeliveryWorker, InboxWorker
+from handoff.desk import HandoffDesk
+from handoff.slack_app import SlackAgents
 
 
 @dataclass
@@ -27,3 +29,5 @@ class Services:
     inbox_worker: InboxWorker
     delivery_worker: DeliveryWorker
     knowledge: KnowledgeKeeper
+    desk: HandoffDesk
+    slack: SlackAgents | None = None

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from handoff.config import HandoffConfig, HandoffConfigError, load_config
+
 DEMO_KB_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "demo"
 
 
@@ -91,6 +93,17 @@ class MetaSettings:
 
 
 @dataclass(frozen=True)
+class SlackSettings:
+    """Agents' Slack workspace: the bot, how its requests are verified, the default queue."""
+
+    bot_token: Secret
+    signing_secret: Secret
+    handoff_channel: str
+    api_base_url: str = "https://slack.com/api/"
+    app_token: Secret | None = None  # Socket Mode instead of the events endpoint
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of the gateway, with its default."""
 
@@ -115,7 +128,11 @@ class Settings:
     twilio: TwilioSettings | None = None
     telegram: TelegramSettings | None = None
     meta: MetaSettings | None = None
+    slack: SlackSettings | None = None
     inbox_paused: bool = False
+    # Handoff: queues, routing rules, business hours, redaction (a YAML file; see the README).
+    handoff_config: HandoffConfig = field(default_factory=HandoffConfig)
+    handoff_remind_seconds: float = 300.0
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -193,6 +210,16 @@ def _existing_dir(name: str, raw: str) -> Path:
     return path
 
 
+def _handoff_config(name: str, raw: str) -> HandoffConfig:
+    path = Path(raw).expanduser()
+    if not path.is_file():
+        raise SettingsError(f"{name}: no such file: {raw!r}")
+    try:
+        return load_config(path)
+    except HandoffConfigError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
+
+
 def _secret(name: str, raw: str) -> Secret:
     if not raw.strip():
         raise SettingsError(f"{name}: is set but empty")
@@ -222,6 +249,8 @@ _PARSERS = {
     "ONETHREAD_KB_MIN_SIMILARITY": ("kb_min_similarity", lambda n, r: _fraction(n, r)),
     "ONETHREAD_HANDOFF_AFTER_MISSES": ("handoff_after_misses", _positive_int),
     "ONETHREAD_INBOX_PAUSED": ("inbox_paused", _bool),
+    "ONETHREAD_HANDOFF_CONFIG": ("handoff_config", lambda n, r: _handoff_config(n, r)),
+    "ONETHREAD_HANDOFF_REMIND_SECONDS": ("handoff_remind_seconds", _positive_float),
 }
 
 # Channel credentials arrive with later issues; they are recognised now so that a half-configured
@@ -335,6 +364,36 @@ def _meta(values: Mapping[str, str]) -> MetaSettings | None:
     )
 
 
+_SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+
+def _slack(values: Mapping[str, str]) -> SlackSettings | None:
+    if not values.get("SLACK_BOT_TOKEN"):
+        if values.get("SLACK_APP_TOKEN"):
+            raise SettingsError("SLACK_BOT_TOKEN: required because SLACK_APP_TOKEN is set")
+        return None
+    if not values["SLACK_BOT_TOKEN"].startswith("xoxb-"):
+        raise SettingsError("SLACK_BOT_TOKEN: expected a bot token (xoxb-…)")
+    channel = values["SLACK_HANDOFF_CHANNEL"]
+    if not _SLACK_CHANNEL.match(channel):
+        raise SettingsError(
+            "SLACK_HANDOFF_CHANNEL: expected a channel id such as C0123456789 (in Slack: channel "
+            "details, at the bottom), not a #name"
+        )
+    app_token = values.get("SLACK_APP_TOKEN")
+    if app_token and not app_token.startswith("xapp-"):
+        raise SettingsError("SLACK_APP_TOKEN: expected an app-level token (xapp-…)")
+    base = _url("SLACK_API_BASE_URL", values.get("SLACK_API_BASE_URL") or "https://slack.com/api/")
+    return SlackSettings(
+        bot_token=Secret(values["SLACK_BOT_TOKEN"]),
+        signing_secret=_secret("SLACK_SIGNING_SECRET", values["SLACK_SIGNING_SECRET"]),
+        handoff_channel=channel,
+        # slack_sdk joins method names onto the root: it must end with a slash.
+        api_base_url=base + "/",
+        app_token=Secret(app_token) if app_token else None,
+    )
+
+
 def _read_toml(path: Path) -> dict[str, str]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -372,7 +431,11 @@ def load_settings(
         if name in values and values[name] != "":
             kwargs[attr] = parse(name, values[name])
     return Settings(
-        **kwargs, twilio=_twilio(values), telegram=_telegram(values), meta=_meta(values)
+        **kwargs,
+        twilio=_twilio(values),
+        telegram=_telegram(values),
+        meta=_meta(values),
+        slack=_slack(values),
     )
 
 
@@ -388,5 +451,6 @@ def _is_channel_key(name: str) -> bool:
     return (
         name in _BASE_URLS
         or name in META_KEYS
+        or name == "SLACK_APP_TOKEN"
         or any(name in names for names in CHANNEL_GROUPS.values())
     )

@@ -13,9 +13,13 @@ from datetime import UTC, datetime, timedelta
 from adapters.base import DeliveryError, Sender
 from gateway import metrics
 from gateway.faults import crashpoint
+from gateway.messages import Outbound
 from gateway.stores.protocol import Inbox, InboxItem, Outbox, OutboxItem
 
 log = logging.getLogger(__name__)
+
+# Told of each failed delivery: the message, attempts made before this one, whether it is final.
+FailureHook = Callable[[Outbound, int, bool], Awaitable[None]]
 
 POLL_SECONDS = 1.0
 GAUGE_SECONDS = 5.0
@@ -138,8 +142,10 @@ class DeliveryWorker(_Loop):
         base_delay: float = 1.0,
         max_delay: float = 300.0,
         concurrency: int = 32,
+        on_failure: FailureHook | None = None,
     ) -> None:
         super().__init__(concurrency)
+        self._on_failure = on_failure
         self._outbox = outbox
         self._senders = senders
         self._owner = owner
@@ -170,7 +176,16 @@ class DeliveryWorker(_Loop):
         metrics.DELIVERIES.labels(channel=channel, outcome="sent").inc()
 
     async def _failed(self, item: OutboxItem, exc: DeliveryError) -> None:
-        if exc.permanent or item.attempts + 1 >= self._max_attempts:
+        sender = self._senders.get(item.message.to.channel)
+        # A sender may ask for a longer budget than the default (Slack outages outlast SMS ones).
+        budget = getattr(sender, "max_attempts", self._max_attempts)
+        final = exc.permanent or item.attempts + 1 >= budget
+        if self._on_failure is not None:
+            try:
+                await self._on_failure(item.message, item.attempts, final)
+            except Exception:  # telling someone about a failure must not stall the queue
+                log.exception("delivery failure hook raised for outbox item %s", item.id)
+        if final:
             await self._give_up(item, str(exc))
             return
         delay = backoff_seconds(

@@ -62,6 +62,26 @@ async def get_customer(request: web.Request) -> web.Response:
     return web.json_response(await customer_record(services, customer))
 
 
+async def patch_customer(request: web.Request) -> web.Response:
+    """Set customer attributes routing rules can use (vip, language, plan…); null removes one."""
+    services, customer = await _customer_or_404(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    attributes = body.get("attributes") if isinstance(body, dict) else None
+    if not isinstance(attributes, dict) or not all(
+        isinstance(v, str | int | float | bool) or v is None for v in attributes.values()
+    ):
+        raise web.HTTPBadRequest(
+            text='{"error": "expected {\"attributes\": {name: string, number, boolean or null}}"}',
+            content_type="application/json",
+        )
+    updated = await services.store.customers.update_attributes(customer.id, attributes)
+    assert updated is not None
+    return web.json_response(await customer_record(services, updated))
+
+
 async def export_customer(request: web.Request) -> web.Response:
     """Everything stored about a customer, as a download."""
     services, customer = await _customer_or_404(request)
@@ -110,6 +130,7 @@ def routes() -> list[web.RouteDef]:
     """The customer and delivery routes of the admin API."""
     return [
         web.get("/api/v1/customers/{customer_id}", get_customer),
+        web.patch("/api/v1/customers/{customer_id}", patch_customer),
         web.get("/api/v1/customers/{customer_id}/export", export_customer),
         web.delete("/api/v1/customers/{customer_id}", delete_customer),
         web.get("/api/v1/deliveries", list_deliveries),

@@ -68,6 +68,9 @@ SPEC: dict[str, Any] = {
                 "a customer: identities, conversations, timeline; merged ids answer "
                 "with the surviving record"
             ),
+            "patch": _op(
+                'set attributes for routing rules: {"attributes": {"vip": true}}; null removes'
+            ),
             "delete": _op("erase the customer and everything stored about them", ok=204),
         },
         "/api/v1/customers/{customer_id}/export": {

@@ -343,7 +343,7 @@ class HandoffDesk:
             reminded_at=None,
             resolved_at=None,
             opened_at=handoff.opened_at,
-            detail={**handoff.detail, "transcript_until": None, "transferred_by": agent},
+            detail={**handoff.detail, "transferred_by": agent},
         )
         state = {k: v for k, v in conversation.state.items() if k != "rating_for"}
         state["handoff"] = marker(handoff)

@@ -154,10 +154,14 @@ class SlackSender:
             handoff = await self.store.handoffs.update(
                 handoff.id, slack_channel=posted["channel"], thread_ts=posted["ts"]
             )
-        if handoff.detail.get("transcript_until") is None:
+        # Keyed by thread: a transfer starts a new thread, which gets the transcript again.
+        if handoff.thread_ts not in handoff.detail.get("transcript_threads", []):
             until = await self._post_transcript(handoff)
+            fresh = await self.store.handoffs.get(handoff.id) or handoff
+            threads = [*fresh.detail.get("transcript_threads", []), handoff.thread_ts]
             handoff = await self.store.handoffs.update(
-                handoff.id, detail={**handoff.detail, "transcript_until": until}
+                handoff.id,
+                detail={**fresh.detail, "transcript_until": until, "transcript_threads": threads},
             )
         return [handoff.thread_ts or ""]
 

@@ -101,6 +101,9 @@ class CustomerStore(Protocol):
     async def get(self, customer_id: str) -> Customer | None:
         """The customer, following merges to the surviving record."""
 
+    async def update_attributes(self, customer_id: str, changes: dict[str, Any]) -> Customer | None:
+        """Set attributes (a None value removes one), following merges; None if no customer."""
+
     async def delete(self, customer_id: str) -> bool:
         """Erase the customer and everything stored about them."""
 

@@ -289,3 +289,15 @@ async def test_handoff_follows_a_merged_conversation(store: Store) -> None:
     merged = await store.conversations.current(a, T0 + timedelta(seconds=3), 3600)
     moved = await store.handoffs.active_for(merged.id)
     assert moved is not None and moved.id == "hof_1" and moved.customer_id == a
+
+
+async def test_attributes_are_set_removed_and_follow_merges(store: Store) -> None:
+    a = await store.customers.resolve(Address("sms", "+15550001"), "twilio", None)
+    b = await store.customers.resolve(Address("webchat", "v1"), None, None)
+    updated = await store.customers.update_attributes(b, {"vip": True, "language": "es"})
+    assert updated is not None and updated.attributes == {"vip": True, "language": "es"}
+    await store.customers.merge(a, b, T0)
+    after = await store.customers.update_attributes(b, {"language": None, "plan": "gold"})
+    assert after is not None and after.id == a
+    assert after.attributes == {"vip": True, "plan": "gold"}
+    assert await store.customers.update_attributes("cus_nobody", {"vip": True}) is None

@@ -6,6 +6,7 @@ request to /slack/events is signed by slack_sdk's own code.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -97,16 +98,42 @@ def posts(fake: FakeProviders, **match: Any) -> list:
 
 
 async def root_post(fake: FakeProviders):
-    """The handoff's root card, once posted; returns (record, ts, handoff id)."""
-    (root,) = await fake.wait_for(
-        lambda r: r.api == "chat.postMessage" and not r.params.get("thread_ts") and r.status,
-        count=1,
-    )
+    """The handoff's root card, once Slack accepted it; returns (record, ts, handoff id, blocks).
+
+    Requests are recorded on arrival, before their answer: wait for each attempt's answer, and
+    for another attempt when Slack refused it (down, rate limited).
+    """
+    attempts = 1
+    while True:
+        found = await fake.wait_for(
+            lambda r: r.api == "chat.postMessage" and not r.params.get("thread_ts"),
+            count=attempts,
+        )
+        root = found[attempts - 1]
+        async with asyncio.timeout(10):
+            while True:  # the fake fills in the answer without notifying anyone
+                if root.status is not None:
+                    break
+                await asyncio.sleep(0.02)
+        if root.status == 200 and root.response.get("ok"):
+            break
+        attempts += 1
     blocks = root.params["blocks"]
     blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
     buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
     claim = next(e for e in buttons if e.get("action_id") == "onethread.claim")
     return root, root.response["ts"], claim["value"], blocks
+
+
+async def until_posted(client, handoff_id: str):
+    """The handoff once its card and transcript are in Slack and the store knows the thread."""
+    store = client.server.app[SERVICES].store
+    async with asyncio.timeout(10):
+        while True:
+            handoff = await store.handoffs.get(handoff_id)
+            if handoff and handoff.thread_ts and handoff.detail.get("transcript_until"):
+                return handoff
+            await asyncio.sleep(0.05)
 
 
 async def thread_text(fake: FakeProviders, ts: str, needle: str, count: int = 1) -> list:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime
+from typing import Any
 
 from gateway.messages import Address
 from gateway.stores.protocol import Customer, Identity
@@ -120,6 +121,27 @@ class SQLiteCustomers:
             merge_open_conversations(conn, survivor, at.timestamp())
 
         await self._db.run(tx)
+
+    async def update_attributes(self, customer_id: str, changes: dict[str, Any]) -> Customer | None:
+        """Set attributes (a None value removes one), following merges; None if no customer."""
+
+        def tx(conn: sqlite3.Connection) -> str | None:
+            survivor = surviving_id(conn, customer_id)
+            if survivor is None:
+                return None
+            (raw,) = conn.execute(
+                "SELECT attributes FROM customers WHERE id = ?", (survivor,)
+            ).fetchone()
+            attributes = {**json.loads(raw), **changes}
+            attributes = {k: v for k, v in attributes.items() if v is not None}
+            conn.execute(
+                "UPDATE customers SET attributes = ? WHERE id = ?",
+                (json.dumps(attributes), survivor),
+            )
+            return survivor
+
+        survivor = await self._db.run(tx)
+        return None if survivor is None else await self.get(survivor)
 
     async def get(self, customer_id: str) -> Customer | None:
         """The customer, following merges to the surviving record."""

@@ -21,7 +21,7 @@ from dialogs.replies import HANDOFF_UNAVAILABLE
 from gateway.messages import FEED_CHANNELS, Address, Entry, Inbound, Outbound, QuickReply
 from gateway.stores.protocol import Conversation, EntryDraft, Handoff, InboxItem, Store
 from handoff import texts
-from handoff.card import channel_label, waited
+from handoff.card import MESSAGE_LIMIT, channel_label, clip, escape, waited
 from handoff.config import Facts, HandoffConfig
 from handoff.redact import redact
 
@@ -141,7 +141,8 @@ class HandoffDesk:
         if not active or not self.enabled:
             return []
         name = f" ({draft.author_name})" if draft.author_name else ""
-        text = f"*{channel_label(draft.channel)}* · Customer{name}: {self.redact(draft.text)}"
+        said = clip(escape(self.redact(draft.text)), MESSAGE_LIMIT)
+        text = f"*{channel_label(draft.channel)}* · Customer{escape(name)}: {said}"
         return [slack_op(active["id"], "mirror", text, ts=draft.ts.isoformat())]
 
     async def rating_turn(

@@ -72,14 +72,14 @@ class SlackAgents:
         self.settings = settings
         self.store = store
         self.client = AsyncWebClient(
-            token=settings.bot_token, base_url=settings.api_base_url, timeout=10
+            token=settings.bot_token.reveal(), base_url=settings.api_base_url, timeout=10
         )
         self.sender = SlackSender(self.client, store, config, settings.handoff_channel)
         self.directory = SlackDirectory(self.client)
         self.accept: Accept | None = None
         self.bolt = AsyncApp(
             client=self.client,
-            signing_secret=settings.signing_secret,
+            signing_secret=settings.signing_secret.reveal(),
             process_before_response=True,
             logger=logging.getLogger("onethread.slack"),
         )
@@ -220,7 +220,7 @@ class SlackAgents:
             return
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-        self._socket = AsyncSocketModeHandler(self.bolt, self.settings.app_token)
+        self._socket = AsyncSocketModeHandler(self.bolt, self.settings.app_token.reveal())
         self._socket_task = asyncio.create_task(self._connect())
 
     async def _connect(self) -> None:

@@ -238,6 +238,11 @@ class FakeProviders:
         self.slack_reactions: set[tuple[str, str, str]] = set()
         self.slack_files: dict[str, Json] = {}
         self._slack_ts = itertools.count(1)
+        # Socket Mode: the app-level token apps.connections.open takes, the open sockets, and the
+        # envelope ids the app acknowledged (with any response payload).
+        self.slack_app_token = "xapp-1-A0TESTAPP-1-test"
+        self.slack_sockets: list[web.WebSocketResponse] = []
+        self.slack_socket_acks: dict[str, Json] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -267,11 +272,59 @@ class FakeProviders:
 
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/slack-socket/link", self._slack_socket)
         for provider in PROVIDERS:
             handler = self._make_handler(provider)
             app.router.add_route("*", f"/{provider}", handler)
             app.router.add_route("*", f"/{provider}/{{tail:.*}}", handler)
         return app
+
+    async def _slack_socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Slack's Socket Mode WebSocket: says hello, then carries envelopes and their acks."""
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self.slack_sockets.append(ws)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self.slack_sockets),
+                "connection_info": {"app_id": self.slack_app_id},
+            }
+        )
+        async with self._condition:
+            self._condition.notify_all()
+        async for msg in ws:
+            if msg.type != web.WSMsgType.TEXT:
+                continue
+            data = json.loads(msg.data)
+            if "envelope_id" in data:
+                async with self._condition:
+                    self.slack_socket_acks[data["envelope_id"]] = data
+                    self._condition.notify_all()
+        self.slack_sockets.remove(ws)
+        return ws
+
+    async def slack_socket_send(self, kind: str, payload: Json, wait: float = 10.0) -> Json:
+        """Push one envelope (`events_api`, `interactive`, `slash_commands`) over the newest
+        socket, once an app is connected; returns the app's acknowledgement."""
+        envelope_id = secrets.token_hex(8)
+        async with self._condition:
+            await asyncio.wait_for(
+                self._condition.wait_for(lambda: bool(self.slack_sockets)), wait
+            )
+        await self.slack_sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+            }
+        )
+        async with self._condition:
+            await asyncio.wait_for(
+                self._condition.wait_for(lambda: envelope_id in self.slack_socket_acks), wait
+            )
+        return self.slack_socket_acks[envelope_id]
 
     async def start(self) -> FakeProviders:
         self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
@@ -1028,6 +1081,12 @@ class FakeProviders:
             token = authz[7:].strip()
         if not token:
             return web.json_response({"ok": False, "error": "not_authed"})
+        if record.api == "apps.connections.open":
+            # Socket Mode takes the app-level token, not the bot token.
+            if token != self.slack_app_token:
+                return web.json_response({"ok": False, "error": "invalid_auth"})
+            ws_url = f"ws://{self.host}:{self.port}/slack-socket/link?ticket={secrets.token_hex(4)}"
+            return web.json_response({"ok": True, "url": ws_url})
         if token != self.slack_token:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         method = record.api

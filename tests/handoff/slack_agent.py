@@ -116,7 +116,13 @@ class SlackAgent:
 
     async def command(self, text: str, channel: str = QUEUE_CHANNEL):
         """Run `/onethread TEXT` in a channel."""
-        body = urlencode(
+        return await self.post(
+            self.command_body(text, channel), "application/x-www-form-urlencoded"
+        )
+
+    def command_body(self, text: str, channel: str = QUEUE_CHANNEL) -> str:
+        """A slash command invocation, form-encoded as Slack sends it."""
+        return urlencode(
             {
                 "token": "legacy-verification-token",
                 "team_id": TEAM,
@@ -132,4 +138,3 @@ class SlackAgent:
                 "trigger_id": f"{next(_counter)}.2.def",
             }
         )
-        return await self.post(body, "application/x-www-form-urlencoded")

@@ -299,7 +299,7 @@ class HandoffDesk:
         draft, deliveries = self._to_customer(
             conversation.state,
             texts.RESOLVED.format(agent=handoff.agent_name or agent),
-            "system",
+            "bot",  # the bot has the conversation again, and asks
             None,
             texts.RATING_OPTIONS,
         )

@@ -10,10 +10,8 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
-
-from aiohttp.test_utils import TestClient
 
 from tests.fakes.signing import slack_headers
 
@@ -23,10 +21,16 @@ TEAM = "T0TESTTEAM"
 _counter = itertools.count(1)
 
 
+class Poster(Protocol):
+    """What posts to the gateway: aiohttp's TestClient, or a ClientSession with a base_url."""
+
+    def post(self, path: str, **kwargs: Any) -> Any: ...
+
+
 class SlackAgent:
     """One Slack user acting on handoffs through the gateway's /slack/events endpoint."""
 
-    def __init__(self, client: TestClient, user_id: str = "U0AGENT001", name: str = "jane"):
+    def __init__(self, client: Poster, user_id: str = "U0AGENT001", name: str = "jane"):
         self.client = client
         self.user_id = user_id
         self.name = name

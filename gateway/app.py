@@ -12,6 +12,7 @@ from aiohttp import web
 
 from adapters import install_channels, open_senders
 from dialogs.bot import Bot
+from dialogs.flow_setup import build_flows
 from gateway import admin_api, admin_pages, faults, http_ops, kb_api, openapi
 from gateway.admin_auth import admin_auth
 from gateway.feed import Feed
@@ -36,7 +37,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     version, kb = await current_knowledge(store.knowledge, settings.kb_dir)
     thresholds = thresholds_from(settings)
     answerer = await build_answerer(kb, thresholds)
-    bot = Bot(answerer)
+    bot = Bot(answerer, flows=build_flows(settings))
     feed = Feed()
     router = Router(store, bot, feed, settings.conversation_idle_seconds)
     owner = f"proc-{uuid.uuid4().hex[:8]}"
@@ -73,6 +74,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
             await task
     for sender in senders.values():
         await sender.close()
+    if bot.flows is not None:
+        await bot.flows.close()
     await store.close()
 
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from dialogs import continue_by_sms
+from dialogs import continue_by_sms, form_runner
 from dialogs.bot import Bot, Turn
 from gateway import metrics
 from gateway.faults import crashpoint
@@ -120,7 +120,10 @@ class Router:
         offered = conversation.state.get("offered", [])
         message = picked_option(item.message, offered)
         draft = customer_draft(message, offered)
-        if continue_by_sms.is_code_entry(message.text, conversation.state):
+        if any(
+            flow.is_code_entry(message.text, conversation.state)
+            for flow in (continue_by_sms, form_runner)
+        ):
             # A one-time code, even a spent one, does not belong in anyone's history.
             draft = dataclasses.replace(draft, text="••••••", meta={"redacted": "one-time code"})
         recorded = await self.store.transcript.append(conversation.id, [draft], key=f"in:{item.id}")
@@ -135,6 +138,7 @@ class Router:
             conversation.state,
             shared=shared_kind(message),
             reply_channel=reply_address(message.sender, conversation.state).channel,
+            customer=await self.store.customers.get(customer_id),
         )
         metrics.BOT_DECISIONS.labels(decision=turn.decision).inc()
         replies = await self._record_turn(item, conversation, turn, message.sender)

@@ -116,6 +116,10 @@ class Settings:
     telegram: TelegramSettings | None = None
     meta: MetaSettings | None = None
     inbox_paused: bool = False
+    # Self-service flows: the shop's backend (unset: the in-process demo) and a Rasa action
+    # server's webhook (unset: the actions run in-process).
+    commerce_url: str | None = None
+    action_endpoint: str | None = None
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -222,6 +226,8 @@ _PARSERS = {
     "ONETHREAD_KB_MIN_SIMILARITY": ("kb_min_similarity", lambda n, r: _fraction(n, r)),
     "ONETHREAD_HANDOFF_AFTER_MISSES": ("handoff_after_misses", _positive_int),
     "ONETHREAD_INBOX_PAUSED": ("inbox_paused", _bool),
+    "ONETHREAD_COMMERCE_URL": ("commerce_url", _url),
+    "ONETHREAD_ACTION_ENDPOINT": ("action_endpoint", _url),
 }
 
 # Channel credentials arrive with later issues; they are recognised now so that a half-configured

@@ -18,8 +18,8 @@ class Flow:
     """One self-service flow."""
 
     intent: str
-    slots: tuple[str, ...]  # asked in this order, each only while it is empty
     submit: str  # the action run once every slot is filled
+    slots: tuple[str, ...]  # asked in this order, each only while it is empty
 
     @property
     def form(self) -> str | None:
@@ -28,16 +28,16 @@ class Flow:
 
 
 FLOWS: dict[str, Flow] = {f.intent: f for f in (
-    #    intent                     slots, asked in order                       submit action
-    Flow("order_status",            ("order_number",),                          "action_order_status"),
-    Flow("cancel_order",            ("order_number", "confirmed"),              "action_cancel_order"),
-    Flow("change_shipping_address", ("order_number", "new_address", "confirmed"),
-         "action_change_address"),
-    Flow("reset_password",          ("email",),                                 "action_reset_password"),
-    Flow("start_return",            ("order_number", "item"),                   "action_start_return"),
-    Flow("greeting",                (),                                         "action_greet"),
-    Flow("thanks",                  (),                                         "action_thanks"),
-    Flow("goodbye",                 (),                                         "action_goodbye"),
+    #    intent                     submit action             slots, asked in order
+    Flow("order_status",            "action_order_status",    ("order_number",)),
+    Flow("cancel_order",            "action_cancel_order",    ("order_number", "confirmed")),
+    Flow("change_shipping_address", "action_change_address",  ("order_number", "new_address",
+                                                               "confirmed")),
+    Flow("reset_password",          "action_reset_password",  ("email",)),
+    Flow("start_return",            "action_start_return",    ("order_number", "item")),
+    Flow("greeting",                "action_greet",           ()),
+    Flow("thanks",                  "action_thanks",          ()),
+    Flow("goodbye",                 "action_goodbye",         ()),
 )}
 
 # Slots every form may read or set; `backend_error` is set by an action that could not reach the

@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 import aiohttp
+import rasa_sdk
 from rasa_sdk import Action
 from rasa_sdk.executor import ActionExecutor
 
-RASA_VERSION = "3.6.0"  # the Rasa version our calls follow; action servers only log it
+# Action servers compare this with their own version and only warn on a mismatch.
+RASA_VERSION = rasa_sdk.__version__
 DEFAULT_TIMEOUT = 10.0
 
 

@@ -178,10 +178,12 @@ class FormRunner:
                 return None
             if found is not None and found[0] == "answer":
                 return await self._answered(turn, found, state)
-        before = dict(progress.get("attempts", {}))
         await self._advance(turn, _extract(text, flow, requested), state)
         missed = requested and not turn.ended and progress["slots"].get(requested) is None
         if missed and typed and not progress.get("verify"):
+            # Not an answer to what we asked: maybe a request for a person or a change of mind.
+            # (Questions were answered above; an article found for a failed answer is too often
+            # a guess, so it is not offered here.)
             found = await ask_kb(text)
             if found is not None and found[0] == "intent" and found[1] in HUMAN_INTENTS:
                 return None
@@ -189,11 +191,6 @@ class FormRunner:
                 carried = {k: v for k, v in progress["slots"].items()
                            if k == "order_number" and v}
                 return await self.start(found[1], text, state, customer, carried)
-            if found is not None and found[0] == "answer":
-                # A question, not a wrong answer: it costs the customer no try.
-                progress["attempts"] = before
-                progress["requested"] = requested
-                return await self._answered(turn, found, state)
         return self._step(turn, state)
 
     # ---- one turn of the form ------------------------------------------------------------

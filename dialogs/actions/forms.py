@@ -8,6 +8,7 @@ customer's verified phone and email before any detail of the order is used.
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -51,6 +52,10 @@ ADDRESS_HELP = (
 
 class OrderSlotValidation(FormValidationAction, CommerceAction):
     """Validators shared by every form that asks for an order."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """The form's validation action name (abstract, so action servers skip this base)."""
 
     async def validate_order_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

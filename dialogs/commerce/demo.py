@@ -60,6 +60,10 @@ class DemoCommerce:
     """Commerce over the seeded orders; changes live as long as the process."""
 
     def __init__(self, now: datetime | None = None) -> None:
+        self.reset(now)
+
+    def reset(self, now: datetime | None = None) -> None:
+        """Back to the seeded orders, up and running."""
         self._orders = seeded_orders(now or datetime.now(UTC))
         self.down = False
         self.password_resets: list[str] = []

@@ -13,7 +13,7 @@ from aiohttp import web
 from adapters import install_channels, open_senders
 from dialogs.bot import Bot
 from dialogs.flow_setup import build_flows
-from gateway import admin_api, admin_pages, faults, http_ops, kb_api, openapi
+from gateway import admin_api, admin_pages, events_api, faults, http_ops, kb_api, openapi
 from gateway.admin_auth import admin_auth
 from gateway.feed import Feed
 from gateway.http_ops import SERVICES
@@ -89,6 +89,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_services)
     app.add_routes(http_ops.routes())
     app.add_routes(admin_api.routes())
+    app.add_routes(events_api.routes())
     app.add_routes(admin_pages.routes())
     app.add_routes(kb_api.routes())
     app.add_routes(openapi.routes())

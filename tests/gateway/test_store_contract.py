@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from gateway.messages import Address, Inbound, Outbound, QuickReply
-from gateway.stores.protocol import EntryDraft, Identity, Store
+from gateway.stores.protocol import BusinessEvent, EntryDraft, Identity, Store
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -289,3 +289,32 @@ async def test_handoff_follows_a_merged_conversation(store: Store) -> None:
     merged = await store.conversations.current(a, T0 + timedelta(seconds=3), 3600)
     moved = await store.handoffs.active_for(merged.id)
     assert moved is not None and moved.id == "hof_1" and moved.customer_id == a
+
+
+async def test_business_events_are_kept_once_per_key_newest_first(store: Store) -> None:
+    ann = await store.customers.resolve(Address("sms", "+15550001"), "twilio", None)
+    shipped = BusinessEvent("ev_1", ann, "order_shipped", T0, {"order_number": "FH-1"}, "k1")
+    first, new = await store.events.record(shipped)
+    again, new_again = await store.events.record(
+        BusinessEvent("ev_2", ann, "order_shipped", T0, {"other": True}, "k1")
+    )
+    later = BusinessEvent("ev_3", ann, "delivery_delayed", T0 + timedelta(hours=1))
+    await store.events.record(later)
+    assert (new, new_again) == (True, False)
+    assert again == first == shipped
+    assert [e.id for e in await store.events.recent(ann)] == ["ev_3", "ev_1"]
+    assert [e.id for e in await store.events.recent(ann, limit=1)] == ["ev_3"]
+    assert await store.events.recent("cus_nobody") == []
+
+
+async def test_business_events_follow_merges_and_go_with_erasure(store: Store) -> None:
+    ann = await store.customers.resolve(Address("sms", "+15550001"), "twilio", None)
+    web = await store.customers.resolve(Address("webchat", "v:ann"), None, None)
+    await store.events.record(BusinessEvent("ev_web", web, "cart_abandoned", T0))
+    await store.customers.merge(ann, web, T0)
+    await store.events.record(BusinessEvent("ev_late", web, "order_shipped", T0, key="late"))
+    recent = await store.events.recent(web)
+    assert [e.id for e in recent] == ["ev_late", "ev_web"]
+    assert {e.customer_id for e in recent} == {ann}
+    assert await store.customers.delete(ann)
+    assert await store.events.recent(ann) == []

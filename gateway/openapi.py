@@ -39,7 +39,7 @@ _EVENT = {
     "required": ["type"],
     "properties": {
         "type": {"type": "string", "pattern": "^[a-z][a-z0-9]*(_[a-z0-9]+)*$"},
-        "id": {"type": "string", "description": "the sender's id: posting it again changes nothing"},
+        "id": {"type": "string", "description": "the sender's id; posted again, nothing changes"},
         "at": {"type": "string", "format": "date-time"},
         "data": {"type": "object", "description": "e.g. order_number, tracking_url, eta, ticket"},
         "notify": {"type": "boolean", "default": False},

@@ -150,6 +150,9 @@ class Bot:
             if turn is not None:
                 return turn
             state = without_flow(state)
+            if postback is not None and postback.startswith("slot:"):
+                # A button of a flow that has ended: read its value as if typed.
+                text, postback = postback.removeprefix("slot:"), None
         if postback == "clarify:none":
             return Turn((Reply(CLARIFY_NONE),), {**state, "offered": []}, "fallback")
         if postback == "handoff:request":

@@ -105,7 +105,9 @@ def self_service_turn(step: FlowStep, decision: str, meta: dict[str, Any]) -> Tu
         decision = "answer"
     return Turn(
         replies, state, decision, article_id=step.article_id, intent=step.intent,
-        meta={**meta, "decision": decision, "flow": step.intent}, private=private,
+        meta={**meta, "decision": decision, "flow": step.intent,
+              **({"article_id": step.article_id} if step.article_id else {})},
+        private=private,
         evidence=step.evidence, handoff=step.handoff,
     )
 

@@ -47,22 +47,42 @@ async def test_someone_elses_order_is_refused_without_its_details(ana: Thread) -
     assert "Summit" not in texts(left)
 
 
-async def test_a_question_mid_form_is_answered_and_the_form_resumes(ana: Thread) -> None:
+async def test_a_question_mid_form_is_answered_and_the_form_resumes(
+    ana: Thread, backend: DemoCommerce
+) -> None:
     await ana.web("I need to cancel an order")
     faq = await ana.web("how long do refunds take?")
-    assert faq[0].meta.get("article_id") is None or True
+    assert faq[0].meta["article_id"] == "refund-timing"
     assert "refund" in faq[0].text.lower()
     assert faq[-1].text.startswith("Back to where we were:")
+    assert "slot:FH-310577" in faq[-1].payloads
     confirm = await ana.web("FH-310577")
     assert confirm[0].text.startswith("Cancel order FH-310577?")
     assert confirm[0].payloads == ["slot:yes", "slot:no"]
-    done = await ana.press("slot:yes")
+    done = await ana.sms("yes please")
+    assert done[0].channel == "sms"
     assert "FH-310577 is cancelled" in done[0].text
+    order = await backend.order("FH-310577")
+    assert order is not None
+    assert order.status == "cancelled"
+
+
+async def test_cancel_leaves_the_form_and_nothing_changes(
+    ana: Thread, backend: DemoCommerce
+) -> None:
+    await ana.web("cancel my order")
+    await ana.press("slot:FH-310577")
+    left = await ana.sms("cancel")
+    assert "stopped there" in left[0].text
+    order = await backend.order("FH-310577")
+    assert order is not None
+    assert order.status == "processing"
 
 
 async def test_never_mind_leaves_the_form(ana: Thread) -> None:
-    await ana.sms("I need to change the shipping address on my order")
-    await ana.sms("FH-310577")
+    await ana.web("I need to change the shipping address on my order")
+    asked = await ana.sms("FH-310577")
+    assert "new delivery address" in asked[0].text
     left = await ana.sms("never mind")
     assert "stopped there" in left[0].text
     after = await ana.sms("how long does shipping take")
@@ -158,6 +178,15 @@ async def test_a_one_time_code_to_the_orders_phone_opens_it(
     assert code not in " ".join(await anonymous.customer_entries())
     record = await anonymous.store.customers.get(anonymous.customer_id)
     assert ("phone", ANA) in {(i.channel, i.address) for i in record.identities}
+
+
+async def test_a_password_reset_by_sms(ana: Thread, backend: DemoCommerce) -> None:
+    asked = await ana.sms("forgot pw")
+    assert "email address of your Fernhill account" in asked[0].text
+    sent = await ana.sms("it's Ana.Garcia@example.com")
+    assert sent[0].channel == "sms"
+    assert "If ana.garcia@example.com has a Fernhill account" in sent[0].text
+    assert backend.password_resets == ["ana.garcia@example.com"]
 
 
 async def test_hello_thanks_goodbye(anonymous: Thread) -> None:

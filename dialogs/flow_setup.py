@@ -24,4 +24,4 @@ def build_flows(settings: Settings) -> FormRunner:
         actions = HttpActions(settings.action_endpoint)
     else:
         actions = InProcessActions(build_actions(commerce))
-    return FormRunner(actions, commerce)
+    return FormRunner(actions, commerce, can_text=settings.twilio is not None)

@@ -115,8 +115,13 @@ class _Turn:
 class FormRunner:
     """Keeps the form loop; every decision about slots is an action's."""
 
-    def __init__(self, actions: ActionClient, commerce: Commerce | None = None) -> None:
+    def __init__(
+        self, actions: ActionClient, commerce: Commerce | None = None, can_text: bool = True
+    ) -> None:
         self.actions = actions
+        # Whether a one-time code can be texted (SMS configured); the actions word their offer
+        # accordingly.
+        self.can_text = can_text
         # The backend the in-process actions use; kept to be closed at shutdown (and reached by
         # tests). Actions on an action server have their own.
         self.commerce = commerce
@@ -157,9 +162,7 @@ class FormRunner:
         if postback is not None and postback.startswith("flow:"):
             return await self._button(postback, progress, state, customer)
         if not progress:
-            if postback and postback.startswith(SLOT_VALUE):
-                return None  # a stale button of a finished flow: read it as words
-            return None
+            return None  # a button of a flow that has ended: the bot reads it as words
         flow = FLOWS[progress["intent"]]
         turn = _Turn(flow, progress, customer, text)
         if postback is not None and postback.startswith(SLOT_VALUE):
@@ -218,6 +221,10 @@ class FormRunner:
                     turn.said.append(Said(STILL_STUCK, _offer("flow_failed")))
                     return
             following = next((s for s in flow.slots if progress["slots"].get(s) is None), None)
+            if "chosen" in progress:
+                # The validator chose the next slot itself (a FormValidationAction overriding
+                # required_slots sets requested_slot; None means the form is complete).
+                following = progress.pop("chosen")
             progress["requested"] = following
             if following is None:
                 result = await self._run(flow.submit, turn, {})
@@ -233,7 +240,7 @@ class FormRunner:
             turn.ended = True
 
     async def _run(self, name: str, turn: _Turn, candidates: dict[str, Any]) -> dict[str, Any]:
-        tracker = _tracker(turn, candidates)
+        tracker = _tracker(turn, candidates, self.can_text)
         return await self.actions.run(action_call(name, turn.customer.id, tracker, self._domain))
 
     def _apply(self, turn: _Turn, events: list[dict[str, Any]]) -> None:
@@ -241,6 +248,8 @@ class FormRunner:
         for event in events:
             if event.get("event") == "slot" and event.get("name") in SLOTS:
                 slots[event["name"]] = event.get("value")
+            elif event.get("event") == "slot" and event.get("name") == REQUESTED_SLOT:
+                turn.progress["chosen"] = event.get("value")
             elif event.get("event") == "active_loop" and event.get("name") is None:
                 turn.ended = True
         turn.progress["slots"] = slots
@@ -352,11 +361,12 @@ def _extract(text: str, flow: Flow, requested: str | None) -> dict[str, Any]:
     return {k: v for k, v in found.items() if v}
 
 
-def _tracker(turn: _Turn, candidates: dict[str, Any]) -> dict[str, Any]:
+def _tracker(turn: _Turn, candidates: dict[str, Any], can_text: bool) -> dict[str, Any]:
     """A Rasa tracker for the action: slots so far, then the candidates as the last events."""
     proven = turn.progress.get("proven", [])
     metadata = {
         "customer_id": turn.customer.id,
+        "can_text": can_text,
         "verified": {
             "phone": [*turn.customer.phones, *proven],
             "email": list(turn.customer.emails),

@@ -77,6 +77,15 @@ class OrderSlotValidation(FormValidationAction, CommerceAction):
             )
             return {"order_number": None}
         if not owns(tracker, order):
+            metadata = (tracker.latest_message or {}).get("metadata", {})
+            if not metadata.get("can_text", True):
+                dispatcher.utter_message(
+                    text=f"Order {number} isn't linked to a phone number or email you've "
+                    "confirmed with us, so I can't show or change it here. Please write to us from "
+                    "the phone number on the order, or a person can help.",
+                    buttons=handoff_offer("ownership_unproven"),
+                )
+                return {"order_number": None}
             # Whose order it is stays unsaid; the code goes to the phone on the order, so only
             # its owner can prove it.
             dispatcher.utter_message(

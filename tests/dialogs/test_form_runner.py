@@ -86,3 +86,14 @@ def test_every_flow_has_its_actions_and_a_diagram() -> None:
             text = doc.read_text()
             assert "```mermaid" in text
             assert all(slot in text for slot in flow.slots)
+
+
+async def test_without_sms_no_code_is_promised_for_someone_elses_order() -> None:
+    backend = DemoCommerce()
+    runner = FormRunner(InProcessActions(build_actions(backend)), backend, can_text=False)
+    bot = Bot(demo_answerer(), runner)
+    turn = await say(bot, "where is FH-559120", {})
+    assert "write to us from the phone number on the order" in turn.replies[0].text
+    assert "Summit" not in turn.replies[0].text
+    assert turn.replies[0].quick_replies[0].payload == "flow:handoff:ownership_unproven"
+    assert turn.private == ()

@@ -86,6 +86,8 @@ def parse_request(body: Any, now: datetime) -> EventRequest:
     channel = body.get("channel")
     if channel is not None and channel not in CHANNELS:
         problems.append(f"'channel' must be one of {', '.join(CHANNELS)}")
+    if notify is True and message is None and isinstance(kind, str) and kind not in NOTICES:
+        problems.append(f"'message' is required to notify about '{kind}' (no ready wording)")
     if problems:
         raise EventError(problems)
     return EventRequest(kind, data, at, key, notify, message, channel)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from gateway.business_events import recent_events
+from gateway.business_events import notice, preferred_address, recent_events
 from gateway.http_ops import SERVICES
 from gateway.messages import Address
 from gateway.settings import Secret, TwilioSettings
+from gateway.stores.protocol import BusinessEvent, Customer, Identity
 from tests.fakes.providers import FakeProviders
 from tests.support import gateway_settings, running_gateway, visitor
 
@@ -105,6 +107,9 @@ async def test_a_bad_event_is_refused_whole_and_changes_nothing(client) -> None:
     assert resp.status == 422
     problems = (await resp.json())["problems"]
     assert len(problems) == 5
+    wordless = {"type": "loyalty_tier_changed", "notify": True}
+    refused = await client.post(f"/api/v1/customers/{ana}/events", json=wordless, headers=AUTH)
+    assert refused.status == 422
     assert await client.server.app[SERVICES].store.events.recent(ana) == []
     missing = await client.post(
         "/api/v1/customers/cus_nobody/events", json={"type": "order_shipped"}, headers=AUTH
@@ -112,3 +117,32 @@ async def test_a_bad_event_is_refused_whole_and_changes_nothing(client) -> None:
     assert missing.status == 404
     unauthorised = await client.post(f"/api/v1/customers/{ana}/events", json={"type": "x"})
     assert unauthorised.status == 401
+
+
+def test_the_preferred_channel_is_one_the_customer_can_be_reached_on() -> None:
+    both = Customer(
+        "cus_1", "Ana", datetime.now(UTC),
+        (Identity("webchat", "v:1", None), Identity("phone", ANA, "webchat_jwt"),
+         Identity("telegram", "42", "telegram")),
+        attributes={"preferred_channel": "telegram"},
+    )
+    sendable = {"sms", "whatsapp", "telegram"}
+    assert preferred_address(both, None, "webchat", sendable) == Address("telegram", "42")
+    assert preferred_address(both, "sms", None, sendable) == Address("sms", ANA)
+    assert preferred_address(both, "whatsapp", None, sendable) is None
+    no_telegram_bot = {"sms", "whatsapp"}
+    assert preferred_address(both, None, "webchat", no_telegram_bot) == Address("webchat", "v:1")
+    unverified = Customer("cus_2", None, datetime.now(UTC), (Identity("phone", ANA, None),))
+    assert preferred_address(unverified, None, None, sendable) is None
+
+
+def test_each_known_event_type_has_wording_and_others_need_a_message() -> None:
+    late = BusinessEvent("ev", "cus", "delivery_delayed", datetime.now(UTC),
+                         {"order_number": "FH-482913", "eta": "2026-12-01"})
+    assert notice(late, None) == (
+        "Sorry: your order FH-482913 is running late. It should arrive by 2026-12-01. "
+        "Reply here if you need help."
+    )
+    odd = BusinessEvent("ev", "cus", "loyalty_tier_changed", datetime.now(UTC))
+    assert notice(odd, None) is None
+    assert notice(odd, " You reached Ridge! ") == "You reached Ridge!"

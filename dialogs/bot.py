@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dialogs import continue_by_sms
+from dialogs.flow_tracker import Customer as FlowCustomer
 from dialogs.flows import FLOWS
-from dialogs.form_runner import Customer as FlowCustomer
 from dialogs.form_runner import FormRunner, without_flow
 from dialogs.form_runner import Step as FlowStep
 from dialogs.replies import CLARIFY_NONE, HANDOFF_UNAVAILABLE, SHARED, intent_reply

@@ -26,6 +26,7 @@ from typing import Any
 from dialogs.action_client import ActionClient, ActionFailed, action_call
 from dialogs.actions.common import EMAIL, HANDOFF, LEAVE, SLOT_VALUE, VERIFY, order_number_in
 from dialogs.commerce import Commerce
+from dialogs.flow_tracker import Customer, extract_candidates, rasa_tracker
 from dialogs.flows import FLOWS, REQUESTED_SLOT, SLOTS, Flow, domain
 from gateway.messages import Evidence
 from gateway.one_time_code import check, issue
@@ -42,7 +43,6 @@ QUESTION = re.compile(
     re.IGNORECASE,
 )
 CODE = re.compile(r"^\s*\d{3}\s?\d{3}\s*$")
-FREE_TEXT = frozenset({"new_address", "item", "confirmed"})
 MAX_TRIES = 2
 HUMAN_INTENTS = frozenset({"human_agent", "complaint"})
 
@@ -51,15 +51,6 @@ HANDING_OFF = "OK, I'm passing this to a person from our Customer Care team."
 STILL_STUCK = "Sorry, I still couldn't get that. Would you like a person to help?"
 BROKEN = "Sorry, something went wrong on my side. Would you like a person to help?"
 RESUME = "Back to where we were:"
-
-
-@dataclass(frozen=True)
-class Customer:
-    """Who is writing, and the phones and emails they have proven."""
-
-    id: str
-    phones: tuple[str, ...] = ()
-    emails: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,7 +140,7 @@ class FormRunner:
         progress = {"intent": intent, "slots": dict(carried or {}), "requested": None,
                     "attempts": {}, "proven": []}
         turn = _Turn(flow, progress, customer, text)
-        candidates = _extract(text, flow, requested=None)
+        candidates = extract_candidates(text, flow, requested=None)
         await self._advance(turn, candidates, state)
         return self._step(turn, state)
 
@@ -181,7 +172,7 @@ class FormRunner:
                 return None
             if found is not None and found[0] == "answer":
                 return await self._answered(turn, found, state)
-        await self._advance(turn, _extract(text, flow, requested), state)
+        await self._advance(turn, extract_candidates(text, flow, requested), state)
         missed = requested and not turn.ended and progress["slots"].get(requested) is None
         if missed and typed and not progress.get("verify"):
             # Not an answer to what we asked: maybe a request for a person or a change of mind.
@@ -240,7 +231,10 @@ class FormRunner:
             turn.ended = True
 
     async def _run(self, name: str, turn: _Turn, candidates: dict[str, Any]) -> dict[str, Any]:
-        tracker = _tracker(turn, candidates, self.can_text)
+        tracker = rasa_tracker(
+            turn.flow.intent, turn.flow.form, turn.progress, turn.customer, turn.text,
+            candidates, self.can_text,
+        )
         return await self.actions.run(action_call(name, turn.customer.id, tracker, self._domain))
 
     def _apply(self, turn: _Turn, events: list[dict[str, Any]]) -> None:
@@ -343,54 +337,3 @@ def _switches(current: Flow, intent: str) -> bool:
 
 def _offer(reason: str) -> tuple[tuple[str, str], ...]:
     return (("Talk to a person", f"{HANDOFF}{reason}"), ("No thanks", LEAVE))
-
-
-def _extract(text: str, flow: Flow, requested: str | None) -> dict[str, Any]:
-    """Slot values in the message: patterned ones anywhere, free text for the requested slot."""
-    found: dict[str, Any] = {}
-    if "order_number" in flow.slots:
-        number = order_number_in(text)
-        if number or requested == "order_number":
-            found["order_number"] = number or text.strip()
-    if "email" in flow.slots:
-        match = EMAIL.search(text)
-        if match or requested == "email":
-            found["email"] = match.group() if match else text.strip()
-    if requested in FREE_TEXT and text.strip():
-        found[requested] = text.strip()
-    return {k: v for k, v in found.items() if v}
-
-
-def _tracker(turn: _Turn, candidates: dict[str, Any], can_text: bool) -> dict[str, Any]:
-    """A Rasa tracker for the action: slots so far, then the candidates as the last events."""
-    proven = turn.progress.get("proven", [])
-    metadata = {
-        "customer_id": turn.customer.id,
-        "can_text": can_text,
-        "verified": {
-            "phone": [*turn.customer.phones, *proven],
-            "email": list(turn.customer.emails),
-        },
-    }
-    intent = {"name": turn.progress["intent"], "confidence": 1.0}
-    slots = {name: None for name in (*SLOTS, REQUESTED_SLOT)}
-    slots.update(turn.progress["slots"])
-    slots.update(candidates)
-    slots[REQUESTED_SLOT] = turn.progress.get("requested")
-    entities = [{"entity": k, "value": v} for k, v in candidates.items()]
-    latest = {"text": turn.text, "intent": intent, "entities": entities, "metadata": metadata}
-    events: list[dict[str, Any]] = [
-        {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": turn.text, "parse_data": latest, "metadata": metadata},
-        *({"event": "slot", "name": k, "value": v} for k, v in candidates.items()),
-    ]
-    return {
-        "sender_id": turn.customer.id,
-        "slots": slots,
-        "latest_message": latest,
-        "events": events,
-        "paused": False,
-        "followup_action": None,
-        "active_loop": {"name": turn.flow.form} if turn.flow.form else {},
-        "latest_action_name": "action_listen",
-    }

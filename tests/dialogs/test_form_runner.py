@@ -6,9 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from dialogs.action_client import HttpActions, InProcessActions
 from dialogs.actions import ACTIONS, build_actions
+from dialogs.actions.forms import ValidateCancelOrderForm
 from dialogs.bot import Bot, Turn
 from dialogs.commerce.demo import DemoCommerce
 from dialogs.flows import FLOWS
@@ -97,3 +101,27 @@ async def test_without_sms_no_code_is_promised_for_someone_elses_order() -> None
     assert "Summit" not in turn.replies[0].text
     assert turn.replies[0].quick_replies[0].payload == "flow:handoff:ownership_unproven"
     assert turn.private == ()
+
+
+class NoConfirmation(ValidateCancelOrderForm):
+    """A team's own validator: cancels without asking yes/no (overrides required_slots)."""
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        return ["order_number"]
+
+
+async def test_a_validator_choosing_its_own_slots_is_followed() -> None:
+    backend = DemoCommerce()
+    ours = [a for a in build_actions(backend) if a.name() != "validate_cancel_order_form"]
+    runner = FormRunner(InProcessActions([*ours, NoConfirmation(backend)]), backend)
+    bot = Bot(demo_answerer(), runner)
+    turn = await say(bot, "cancel FH-310577", {})
+    # With `confirmed` never requested the submit action reads it as "no": nothing cancelled.
+    assert turn.replies[0].text == "OK, I haven't cancelled FH-310577."
+    assert "flow" not in turn.state

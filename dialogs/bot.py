@@ -8,8 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dialogs import continue_by_sms
+from dialogs.flow_tracker import Customer as FlowCustomer
+from dialogs.flows import FLOWS
+from dialogs.form_runner import FormRunner, without_flow
+from dialogs.form_runner import Step as FlowStep
 from dialogs.replies import CLARIFY_NONE, SHARED, intent_reply
 from gateway.messages import SHARE_CONTACT, Address, Evidence, Outbound, QuickReply
+from gateway.stores.protocol import Customer
 from knowledge.answerer import Answerer
 
 
@@ -71,11 +76,56 @@ def flow_turn(step: continue_by_sms.Step) -> Turn:
     return Turn(replies, step.state, "flow", private=private, evidence=step.evidence)
 
 
-class Bot:
-    """Answers from the knowledge base and recognises intents; keeps the miss count in state."""
+def flow_customer(customer: Customer | None) -> FlowCustomer:
+    """Who is writing, with only the phones and emails someone has verified."""
+    if customer is None:
+        return FlowCustomer("anonymous")
+    proven = [i for i in customer.identities if i.verified_by]
+    return FlowCustomer(
+        customer.id,
+        phones=tuple(i.address for i in proven if i.channel == "phone"),
+        emails=tuple(i.address for i in proven if i.channel == "email"),
+    )
 
-    def __init__(self, answerer: Answerer) -> None:
+
+def self_service_turn(step: FlowStep, decision: str, meta: dict[str, Any]) -> Turn:
+    """The turn for a step of a self-service flow; the last buttons are what SMS numbers."""
+    replies = tuple(
+        Reply(said.text, tuple(QuickReply(t, p) for t, p in said.buttons)) for said in step.replies
+    )
+    offered = next((r.quick_replies for r in reversed(replies) if r.quick_replies), ())
+    state = {
+        **step.state,
+        "misses": 0,
+        "offered": [{"title": q.title, "payload": q.payload} for q in offered],
+    }
+    private: tuple[Outbound, ...] = ()
+    if step.code_to and step.code:
+        code_text = f"Your Fernhill verification code is {step.code}. It expires in 10 minutes."
+        private = (Outbound(Address("sms", step.code_to), code_text),)
+    if step.handoff:
+        decision = "handoff"
+    elif step.article_id:
+        decision = "answer"
+    return Turn(
+        replies, state, decision, article_id=step.article_id, intent=step.intent,
+        meta={**meta, "decision": decision, "flow": step.intent,
+              **({"article_id": step.article_id} if step.article_id else {})},
+        private=private,
+        evidence=step.evidence, handoff=step.handoff,
+    )
+
+
+class Bot:
+    """Answers from the knowledge base and recognises intents; keeps the miss count in state.
+
+    Recognised self-service intents run their flow (`flows`); without one the bot says honestly
+    that it cannot do that here.
+    """
+
+    def __init__(self, answerer: Answerer, flows: FormRunner | None = None) -> None:
         self.answerer = answerer
+        self.flows = flows
 
     async def respond(
         self,
@@ -85,10 +135,12 @@ class Bot:
         state: dict[str, Any],
         shared: str | None = None,
         reply_channel: str | None = None,
+        customer: Customer | None = None,
     ) -> Turn:
         """Decide the reply to one message: text, a pressed quick reply, or something shared.
 
-        `channel` is where the message came from; `reply_channel`, where the answer will go.
+        `channel` is where the message came from; `reply_channel`, where the answer will go;
+        `customer`, who wrote (their verified phones and emails open their orders to the flows).
         """
         misses = int(state.get("misses", 0))
         if shared in SHARED and not text.strip() and postback is None:
@@ -98,6 +150,15 @@ class Bot:
             if step is not None:
                 return flow_turn(step)
         channel = content_variant(reply_channel or channel)
+        who = flow_customer(customer)
+        if self.flows is not None and self.flows.active(state, postback):
+            turn = await self._continue_flow(text, postback, channel, state, who)
+            if turn is not None:
+                return turn
+            state = without_flow(state)
+            if postback is not None and postback.startswith("slot:"):
+                # A button of a flow that has ended: read its value as if typed.
+                text, postback = postback.removeprefix("slot:"), None
         if postback == "clarify:none":
             return Turn((Reply(CLARIFY_NONE),), {**state, "offered": []}, "fallback")
         if postback == "handoff:request":
@@ -109,7 +170,29 @@ class Bot:
         if decision is None:
             # Text, or a button whose payload the knowledge base does not know: read its words.
             decision = await asyncio.to_thread(self.answerer.query, text, channel, misses)
+        if decision.decision == "intent" and self.flows is not None and decision.intent in FLOWS:
+            step = await self.flows.start(decision.intent, text, state, who)
+            meta = {"score": round(float(decision.score), 4)}
+            return self_service_turn(step, "intent", meta)
         return self._turn(decision, state, misses)
+
+    async def _continue_flow(
+        self, text: str, postback: str | None, channel: str, state: dict[str, Any],
+        who: FlowCustomer,
+    ) -> Turn | None:
+        """The flow's turn, or None when the message leaves the flow for the bot."""
+        assert self.flows is not None
+
+        async def ask_kb(question: str) -> tuple[str, str, str] | None:
+            found = await asyncio.to_thread(self.answerer.query, question, channel, 0)
+            if found.decision == "answer" and found.article_id:
+                return ("answer", found.article_id, found.text)
+            if found.decision == "intent" and found.intent:
+                return ("intent", found.intent, "")
+            return None
+
+        step = await self.flows.resume(text, postback, state, who, ask_kb)
+        return None if step is None else self_service_turn(step, "flow", {})
 
     def _turn(self, decision: Any, state: dict[str, Any], misses: int) -> Turn:
         quick = _quick_replies(decision)

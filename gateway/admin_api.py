@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.webchat.frames import entry_frame
+from gateway.events_api import event_json
 from gateway.http_ops import SERVICES
 from gateway.services import Services
 from gateway.stores.protocol import Conversation, Customer, OutboxItem
@@ -35,6 +36,9 @@ async def customer_record(services: Services, customer: Customer) -> dict[str, A
             del frame["type"]
             decided = {k: entry.meta[k] for k in ("decision", "article_id") if k in entry.meta}
             timeline.append({"conversation_id": conv.id, **frame, **decided})
+    # Business events (order shipped, cart abandoned…) follow the transcript, oldest first.
+    for event in reversed(await services.store.business_events.recent(customer.id, limit=200)):
+        timeline.append({"kind": "event", **event_json(event)})
     return {
         "id": customer.id,
         "name": customer.name,

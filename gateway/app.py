@@ -13,7 +13,8 @@ from aiohttp import web
 
 from adapters import install_channels, open_senders
 from dialogs.bot import Bot
-from gateway import admin_api, admin_pages, faults, http_ops, intake, kb_api, openapi
+from dialogs.flow_setup import build_flows
+from gateway import admin_api, admin_pages, events_api, faults, http_ops, intake, kb_api, openapi
 from gateway.admin_auth import admin_auth
 from gateway.feed import Feed
 from gateway.http_ops import SERVICES
@@ -42,7 +43,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     version, kb = await current_knowledge(store.knowledge, settings.kb_dir)
     thresholds = thresholds_from(settings)
     answerer = await build_answerer(kb, thresholds)
-    bot = Bot(answerer)
+    bot = Bot(answerer, flows=build_flows(settings))
     feed = Feed()
     slack = SlackAgents(settings.slack, store, settings.handoff_config) if settings.slack else None
     desk = HandoffDesk(
@@ -101,6 +102,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         await slack.close()
     for sender in senders.values():
         await sender.close()
+    if bot.flows is not None:
+        await bot.flows.close()
     await store.close()
 
 
@@ -114,6 +117,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_services)
     app.add_routes(http_ops.routes())
     app.add_routes(admin_api.routes())
+    app.add_routes(events_api.routes())
     app.add_routes(admin_pages.routes())
     app.add_routes(kb_api.routes())
     app.add_routes(openapi.routes())

@@ -34,6 +34,20 @@ _DECISION = {
     },
 }
 
+_EVENT = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {
+        "type": {"type": "string", "pattern": "^[a-z][a-z0-9]*(_[a-z0-9]+)*$"},
+        "id": {"type": "string", "description": "the sender's id; posted again, nothing changes"},
+        "at": {"type": "string", "format": "date-time"},
+        "data": {"type": "object", "description": "e.g. order_number, tracking_url, eta, ticket"},
+        "notify": {"type": "boolean", "default": False},
+        "message": {"type": "string", "maxLength": 1000},
+        "channel": {"enum": ["sms", "whatsapp", "telegram", "messenger", "instagram", "webchat"]},
+    },
+}
+
 
 def _op(
     summary: str,
@@ -76,6 +90,16 @@ SPEC: dict[str, Any] = {
         "/api/v1/customers/{customer_id}/export": {
             "parameters": [{"name": "customer_id", **_ID}],
             "get": _op("everything stored about a customer, as a download"),
+        },
+        "/api/v1/customers/{customer_id}/events": {
+            "parameters": [{"name": "customer_id", **_ID}],
+            "post": _op(
+                "record a business event (order_shipped, cart_abandoned, delivery_delayed, "
+                "ticket_updated…) in the customer's timeline; with notify, message the customer "
+                "on their preferred channel; the same id twice is one event (200)",
+                ok=201,
+                body=_EVENT,
+            ),
         },
         "/api/v1/deliveries": {
             "get": _op(

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from dialogs import continue_by_sms
+from dialogs import continue_by_sms, form_runner
 from dialogs.bot import Bot, Turn
 from gateway import metrics
 from gateway.faults import crashpoint
@@ -140,7 +140,10 @@ class Router:
         offered = conversation.state.get("offered", [])
         message = picked_option(item.message, offered)
         draft = customer_draft(message, offered)
-        if continue_by_sms.is_code_entry(message.text, conversation.state):
+        if any(
+            flow.is_code_entry(message.text, conversation.state)
+            for flow in (continue_by_sms, form_runner)
+        ):
             # A one-time code, even a spent one, does not belong in anyone's history.
             draft = dataclasses.replace(draft, text="••••••", meta={"redacted": "one-time code"})
         last = {"channel": message.sender.channel, "address": message.sender.address}
@@ -173,6 +176,7 @@ class Router:
                 state,
                 shared=shared_kind(message),
                 reply_channel=reply_address(message.sender, state).channel,
+                customer=await self.store.customers.get(customer_id),
             )
             channel = message.sender.channel
             reason = turn.handoff or await self.desk.trigger(turn, customer_id, channel)

@@ -133,6 +133,10 @@ class Settings:
     # Handoff: queues, routing rules, business hours, redaction (a YAML file; see the README).
     handoff_config: HandoffConfig = field(default_factory=HandoffConfig)
     handoff_remind_seconds: float = 300.0
+    # Self-service flows: the shop's backend (unset: the in-process demo) and a Rasa action
+    # server's webhook (unset: the actions run in-process).
+    commerce_url: str | None = None
+    action_endpoint: str | None = None
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -251,6 +255,8 @@ _PARSERS = {
     "ONETHREAD_INBOX_PAUSED": ("inbox_paused", _bool),
     "ONETHREAD_HANDOFF_CONFIG": ("handoff_config", lambda n, r: _handoff_config(n, r)),
     "ONETHREAD_HANDOFF_REMIND_SECONDS": ("handoff_remind_seconds", _positive_float),
+    "ONETHREAD_COMMERCE_URL": ("commerce_url", _url),
+    "ONETHREAD_ACTION_ENDPOINT": ("action_endpoint", _url),
 }
 
 # Channel credentials arrive with later issues; they are recognised now so that a half-configured

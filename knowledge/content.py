@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from knowledge import rasa_nlu
 from knowledge._yaml import YamlDoc, load_yaml
 
 ARTICLE_ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -26,6 +27,7 @@ ARTICLE_KEYS = ("id", "title", "questions", "tags", "sms")
 INTENT_KEYS = ("name", "description", "slots", "examples")
 SLOT_KEYS = ("description", "pattern", "example")
 INTENTS_FILE = "intents.yml"
+RASA_NLU_FILES = ("nlu.yml", "data/nlu.yml")
 ARTICLES_DIR = "articles"
 
 
@@ -342,6 +344,8 @@ def _parse_intents(
     if not isinstance(data, dict):
         problems.add(1, "intents.yml must be a mapping with the keys 'slots' and 'intents'")
         return (), ()
+    if rasa_nlu.is_rasa_nlu(data):
+        return _from_rasa_nlu(doc, problems)
     _check_keys(doc, data, ("slots", "intents"), ("intents",), problems, "intents.yml")
     slots = _parse_slots(doc, data.get("slots"), problems)
 
@@ -380,6 +384,24 @@ def _parse_intents(
         if len(problems.errors) == before and name and description:
             intents.append(Intent(name, description, slot_names, examples))
     return tuple(intents), slots
+
+
+def _from_rasa_nlu(
+    doc: YamlDoc, problems: _Problems
+) -> tuple[tuple[Intent, ...], tuple[SlotSpec, ...]]:
+    """Intents and slot patterns from Rasa NLU training data."""
+    found, patterns = rasa_nlu.parse(doc, problems.add)
+    intents = tuple(
+        Intent(i["name"], f"{i['name'].replace('_', ' ').capitalize()} (from Rasa NLU data).",
+               tuple(i["slots"]), tuple(i["examples"]))
+        for i in found
+    )
+    named = {s for i in intents for s in i.slots} | set(patterns)
+    slots = tuple(
+        SlotSpec(name, f"{name.replace('_', ' ')} (from Rasa NLU data)", patterns.get(name))
+        for name in sorted(named)
+    )
+    return intents, slots
 
 
 def _parse_slots(doc: YamlDoc, raw: Any, problems: _Problems) -> tuple[SlotSpec, ...]:
@@ -447,6 +469,10 @@ def load_folder(folder: str | Path) -> KnowledgeBase:
     intents: tuple[Intent, ...] = ()
     slots: tuple[SlotSpec, ...] = ()
     intents_file = root / INTENTS_FILE
+    if not intents_file.exists():
+        # A Rasa project's training data, when there is no intents.yml of our own.
+        intents_file = next((root / p for p in RASA_NLU_FILES if (root / p).is_file()),
+                            intents_file)
     if intents_file.exists():
         problems = _Problems(str(intents_file))
         try:
@@ -458,7 +484,8 @@ def load_folder(folder: str | Path) -> KnowledgeBase:
             doc = load_yaml(text, first_line=1, problems=lambda *_: None)
             for n, intent in enumerate(intents):
                 if intent.name in first_file:
-                    line = doc.sub("intents", n).line_of("name") if doc else None
+                    ours = doc is not None and isinstance(doc.data, dict) and "intents" in doc.data
+                    line = doc.sub("intents", n).line_of("name") if ours and doc else None
                     problems.add(line, f"intent name '{intent.name}' is also an article id "
                                  f"({first_file[intent.name]})")
         errors.extend(problems.errors)

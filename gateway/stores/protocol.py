@@ -277,6 +277,28 @@ class HandoffStore(Protocol):
         """Handoffs opened at or after `at`, oldest first."""
 
 
+@dataclass(frozen=True)
+class BusinessEvent:
+    """Something that happened to a customer outside the chat: an order shipped, a cart left."""
+
+    id: str
+    customer_id: str
+    type: str  # snake_case: order_shipped, cart_abandoned, delivery_delayed, ticket_updated…
+    at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+    key: str | None = None  # the sender's id for it: the same key twice is one event
+
+
+class BusinessEventStore(Protocol):
+    """Customers' business events, for their timeline and for agents at handoff."""
+
+    async def record(self, event: BusinessEvent) -> tuple[BusinessEvent, bool]:
+        """Store once per (customer, key), on the surviving customer; (stored event, is new)."""
+
+    async def recent(self, customer_id: str, limit: int = 20) -> list[BusinessEvent]:
+        """The customer's events, newest first (ties: last recorded first), merged ones included."""
+
+
 class Store(Protocol):
     """Everything the gateway keeps, reached through its parts."""
 
@@ -288,6 +310,7 @@ class Store(Protocol):
     knowledge: KnowledgeStore
     questions: QuestionLog
     handoffs: HandoffStore
+    business_events: BusinessEventStore
 
     async def ping(self) -> bool:
         """True when the store answers."""

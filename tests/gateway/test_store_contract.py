@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from gateway.messages import Address, Inbound, Outbound, QuickReply
-from gateway.stores.protocol import EntryDraft, Identity, Store
+from gateway.stores.protocol import BusinessEvent, EntryDraft, Identity, Store
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -301,3 +301,33 @@ async def test_attributes_are_set_removed_and_follow_merges(store: Store) -> Non
     assert after is not None and after.id == a
     assert after.attributes == {"vip": True, "plan": "gold"}
     assert await store.customers.update_attributes("cus_nobody", {"vip": True}) is None
+
+
+async def test_business_events_are_kept_once_per_key_newest_first(store: Store) -> None:
+    ann = await store.customers.resolve(Address("sms", "+15550001"), "twilio", None)
+    shipped = BusinessEvent("ev_1", ann, "order_shipped", T0, {"order_number": "FH-1"}, "k1")
+    first, new = await store.business_events.record(shipped)
+    again, new_again = await store.business_events.record(
+        BusinessEvent("ev_2", ann, "order_shipped", T0, {"other": True}, "k1")
+    )
+    later = BusinessEvent("ev_3", ann, "delivery_delayed", T0 + timedelta(hours=1))
+    await store.business_events.record(later)
+    assert (new, new_again) == (True, False)
+    assert again == first == shipped
+    assert [e.id for e in await store.business_events.recent(ann)] == ["ev_3", "ev_1"]
+    assert [e.id for e in await store.business_events.recent(ann, limit=1)] == ["ev_3"]
+    assert await store.business_events.recent("cus_nobody") == []
+
+
+async def test_business_events_follow_merges_and_go_with_erasure(store: Store) -> None:
+    ann = await store.customers.resolve(Address("sms", "+15550001"), "twilio", None)
+    web = await store.customers.resolve(Address("webchat", "v:ann"), None, None)
+    await store.business_events.record(BusinessEvent("ev_web", web, "cart_abandoned", T0))
+    await store.customers.merge(ann, web, T0)
+    late = BusinessEvent("ev_late", web, "order_shipped", T0, key="late")
+    await store.business_events.record(late)
+    recent = await store.business_events.recent(web)
+    assert [e.id for e in recent] == ["ev_late", "ev_web"]
+    assert {e.customer_id for e in recent} == {ann}
+    assert await store.customers.delete(ann)
+    assert await store.business_events.recent(ann) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from gateway.stores.sqlite.business_events import SQLiteBusinessEvents
 from gateway.stores.sqlite.conversations import SQLiteConversations
 from gateway.stores.sqlite.customers import SQLiteCustomers
 from gateway.stores.sqlite.db import Database
@@ -27,6 +28,7 @@ class SQLiteStore:
         self.knowledge = SQLiteKnowledge(self._db)
         self.questions = SQLiteQuestions(self._db)
         self.handoffs = SQLiteHandoffs(self._db)
+        self.business_events = SQLiteBusinessEvents(self._db)
 
     async def open(self) -> SQLiteStore:
         """Open the file and create the schema; returns self."""

@@ -99,7 +99,7 @@ class SQLiteCustomers:
             conn.execute(
                 "UPDATE identities SET customer_id = ? WHERE customer_id = ?", (survivor, absorbed)
             )
-            for table in ("conversations", "handoffs"):
+            for table in ("conversations", "handoffs", "business_events"):
                 conn.execute(
                     f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?",
                     (survivor, absorbed),
@@ -203,6 +203,7 @@ class SQLiteCustomers:
                     "UPDATE inbox SET payload = '{}', status = 'erased' WHERE sender = ?",
                     (sender,),
                 )
+            conn.execute(f"DELETE FROM business_events WHERE customer_id IN ({marks})", ids)
             conn.execute(f"DELETE FROM conversations WHERE customer_id IN ({marks})", ids)
             conn.execute(f"DELETE FROM identities WHERE customer_id IN ({marks})", ids)
             conn.execute(f"DELETE FROM customers WHERE id IN ({marks})", ids)

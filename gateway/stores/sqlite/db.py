@@ -67,6 +67,12 @@ CREATE TABLE IF NOT EXISTS handoffs (
 CREATE INDEX IF NOT EXISTS handoffs_conversation ON handoffs (conversation_id, status);
 CREATE INDEX IF NOT EXISTS handoffs_thread ON handoffs (slack_channel, thread_ts);
 CREATE INDEX IF NOT EXISTS handoffs_opened ON handoffs (opened_at);
+CREATE TABLE IF NOT EXISTS business_events (
+  id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, type TEXT NOT NULL, at REAL NOT NULL,
+  data TEXT NOT NULL DEFAULT '{}', key TEXT
+);
+CREATE INDEX IF NOT EXISTS business_events_customer ON business_events (customer_id, at);
+CREATE UNIQUE INDEX IF NOT EXISTS business_events_key ON business_events (customer_id, key);
 CREATE TABLE IF NOT EXISTS steps (key TEXT PRIMARY KEY, created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS kb_versions (
   number INTEGER PRIMARY KEY AUTOINCREMENT, content TEXT NOT NULL, author TEXT NOT NULL,

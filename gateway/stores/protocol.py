@@ -6,6 +6,7 @@ pipeline can redo any step after a restart without doing it twice.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -274,6 +275,13 @@ class HandoffStore(Protocol):
         """Handoffs opened at or after `at`, oldest first."""
 
 
+class Locks(Protocol):
+    """Mutual exclusion by key (a customer) among everyone sharing the store."""
+
+    def hold(self, key: str) -> AbstractAsyncContextManager[None]:
+        """Hold the key's lock for the duration of the block."""
+
+
 class Store(Protocol):
     """Everything the gateway keeps, reached through its parts."""
 
@@ -285,6 +293,7 @@ class Store(Protocol):
     knowledge: KnowledgeStore
     questions: QuestionLog
     handoffs: HandoffStore
+    locks: Locks
 
     async def ping(self) -> bool:
         """True when the store answers."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from gateway.keyed_lock import KeyedLock
 from gateway.stores.sqlite.conversations import SQLiteConversations
 from gateway.stores.sqlite.customers import SQLiteCustomers
 from gateway.stores.sqlite.db import Database
@@ -27,6 +28,8 @@ class SQLiteStore:
         self.knowledge = SQLiteKnowledge(self._db)
         self.questions = SQLiteQuestions(self._db)
         self.handoffs = SQLiteHandoffs(self._db)
+        # One process owns an embedded store, so an in-process lock excludes everyone.
+        self.locks = KeyedLock()
 
     async def open(self) -> SQLiteStore:
         """Open the file and create the schema; returns self."""

@@ -1,0 +1,65 @@
+"""A real redis-server for tests: started once per session on a free port in a temp dir."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_binary() -> str:
+    """The redis-server to run; skips when missing, except in CI where it must be there."""
+    found = shutil.which("redis-server")
+    if found is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("redis-server is not installed, and CI must run the Redis store tests")
+        pytest.skip("redis-server is not installed")
+    return found
+
+
+@contextmanager
+def redis_server(directory: Path, appendonly: bool = True) -> Iterator[str]:
+    """A redis-server with AOF on (the documented setting); yields its redis:// URL."""
+    port = _free_port()
+    directory.mkdir(parents=True, exist_ok=True)
+    args = [
+        redis_binary(),
+        "--port", str(port),
+        "--bind", "127.0.0.1",
+        "--dir", str(directory),
+        "--save", "",
+        "--appendonly", "yes" if appendonly else "no",
+        "--daemonize", "no",
+        "--logfile", str(directory / "redis.log"),
+    ]  # fmt: skip
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start; see {directory / 'redis.log'}")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

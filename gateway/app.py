@@ -21,7 +21,7 @@ from gateway.knowledge_loader import build_answerer, current_knowledge, threshol
 from gateway.router import Router
 from gateway.services import Services
 from gateway.settings import Settings
-from gateway.stores import open_store
+from gateway.stores import open_relay, open_store
 from gateway.workers import DeliveryWorker, InboxWorker
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ SETTINGS = web.AppKey("settings", Settings)
 async def _services(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     faults.arm(settings.crash_at)
-    store = await open_store(settings.store_url)
+    store = await open_store(settings.store_url, settings.reclaim_idle_seconds)
     version, kb = await current_knowledge(store.knowledge, settings.kb_dir)
     thresholds = thresholds_from(settings)
     answerer = await build_answerer(kb, thresholds)
@@ -55,6 +55,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         knowledge=KnowledgeKeeper(store.knowledge, bot, Loaded(version, kb, answerer), thresholds),
     )
     router.on_queued = services.delivery_worker.wake
+    relay = await open_relay(store, feed, services.knowledge.refresh)
     app[SERVICES] = services
     tasks = [
         asyncio.create_task(services.delivery_worker.run()),
@@ -71,6 +72,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    await relay.close()
     for sender in senders.values():
         await sender.close()
     await store.close()

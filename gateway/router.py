@@ -110,7 +110,7 @@ class Router:
         )
         customer_id = resolution.customer_id
         self.feed.merged(customer_id, resolution.absorbed)
-        async with self._locks.hold(customer_id):
+        async with self.store.locks.hold(customer_id):
             await self._handle_turn(item, customer_id)
 
     async def _handle_turn(self, item: InboxItem, customer_id: str) -> None:

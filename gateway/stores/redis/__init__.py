@@ -50,7 +50,7 @@ class RedisStore:
         url: str,
         reclaim_idle_seconds: float = 30.0,
         key_ttl: int = KEY_TTL_SECONDS,
-        lock_lease_seconds: float = 30.0,
+        lock_lease_seconds: float | None = None,
     ) -> None:
         self.redis = connect(url)
         self.key_ttl = key_ttl
@@ -63,7 +63,7 @@ class RedisStore:
         self.knowledge = RedisKnowledge(self.redis)
         self.questions = RedisQuestions(self.redis)
         self.handoffs = RedisHandoffs(self.redis)
-        self.locks = RedisLocks(self.redis, lock_lease_seconds)
+        self.locks = RedisLocks(self.redis, lock_lease_seconds or reclaim_idle_seconds)
 
     async def open(self) -> RedisStore:
         """Check the connection and create the consumer groups; returns self."""

@@ -31,9 +31,11 @@ def redis_binary() -> str:
 
 
 @contextmanager
-def redis_server(directory: Path, appendonly: bool = True) -> Iterator[str]:
+def redis_server(
+    directory: Path, appendonly: bool = True, port: int | None = None
+) -> Iterator[str]:
     """A redis-server with AOF on (the documented setting); yields its redis:// URL."""
-    port = _free_port()
+    port = port or _free_port()
     directory.mkdir(parents=True, exist_ok=True)
     args = [
         redis_binary(),

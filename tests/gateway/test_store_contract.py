@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from gateway.messages import Address, Inbound, Outbound, QuickReply
@@ -289,3 +290,28 @@ async def test_handoff_follows_a_merged_conversation(store: Store) -> None:
     merged = await store.conversations.current(a, T0 + timedelta(seconds=3), 3600)
     moved = await store.handoffs.active_for(merged.id)
     assert moved is not None and moved.id == "hof_1" and moved.customer_id == a
+
+
+async def test_locks_exclude_holders_of_the_same_key_only(store: Store) -> None:
+    order: list[str] = []
+    first_in, release = asyncio.Event(), asyncio.Event()
+
+    async def first() -> None:
+        async with store.locks.hold("cus_1"):
+            order.append("first in")
+            first_in.set()
+            await release.wait()
+            order.append("first out")
+
+    async def second() -> None:
+        await first_in.wait()
+        async with store.locks.hold("cus_1"):
+            order.append("second in")
+
+    holders = [asyncio.create_task(first()), asyncio.create_task(second())]
+    await first_in.wait()
+    async with store.locks.hold("cus_2"):  # another key is not held up
+        order.append("other in")
+    release.set()
+    await asyncio.gather(*holders)
+    assert order == ["first in", "other in", "first out", "second in"]

@@ -21,7 +21,7 @@ from gateway.messages import Address
 from gateway.stores.redis import RedisStore
 from tests.fakes.providers import FakeProviders
 from tests.fakes.signing import twilio_form_body, twilio_headers
-from tests.support import free_port, gateway_process
+from tests.support import Visitor, free_port, gateway_process
 
 PUBLIC_URL = "https://gateway.example"
 SID = "AC" + "1" * 32
@@ -200,3 +200,31 @@ async def test_two_processes_answer_each_message_once_in_order_and_survive_a_kil
             await phase
             await all_answered(fake, 7)
             await check_threads(shared_redis, fake, sent_per_customer=7)
+
+
+async def test_a_web_chat_on_one_process_sees_what_another_process_stored(
+    tmp_path: Path, shared_redis: str
+) -> None:
+    env = {"ONETHREAD_STORE_URL": shared_redis}
+    port_a, port_b = free_port(), free_port()
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    async with aiohttp.ClientSession() as session:
+        with (
+            gateway_process(tmp_path / "a", port_a, **env),
+            gateway_process(tmp_path / "b", port_b, **env),
+        ):
+            on_a = Visitor(await session.ws_connect(f"http://127.0.0.1:{port_a}/webchat/ws"))
+            on_b = Visitor(await session.ws_connect(f"http://127.0.0.1:{port_b}/webchat/ws"))
+            welcome_a = await on_a.hello("visitor-on-two-tabs")
+            welcome_b = await on_b.hello("visitor-on-two-tabs")
+            assert welcome_a["conversation_id"] == welcome_b["conversation_id"]
+            # Written in the tab on B; whichever process answers, the tab on A shows both.
+            await on_b.ws.send_json(
+                {"type": "message", "text": "do you price match", "client_msg_id": "m1"}
+            )
+            reply = await on_a.until(lambda f: f["type"] == "message" and f["from"] == "bot")
+            assert [(f["seq"], f["from"]) for f in on_a.entries()] == [(1, "customer"), (2, "bot")]
+            assert reply["text"] == (await on_b.until(lambda f: f.get("seq") == 2))["text"]
+            await on_a.ws.close()
+            await on_b.ws.close()

@@ -71,6 +71,18 @@ async def test_inbox_work_of_a_dead_process_is_reclaimed_in_order(two) -> None:
     assert await b.inbox.pending() == 1
 
 
+async def test_claiming_across_shards_takes_no_more_than_asked_and_loses_nothing(url) -> None:
+    store = await RedisStore(url).open()
+    try:
+        ids = [(await store.inbox.accept(inbound(f"m{n}", f"+1555{n:07d}")))[0] for n in range(40)]
+        first = await store.inbox.claim("w", 3)
+        assert len(first) == 3
+        rest = await store.inbox.claim("w", 100)
+        assert sorted(i.id for i in first + rest) == ids  # each sender's head, once
+    finally:
+        await store.close()
+
+
 async def test_outbox_work_of_a_dead_process_is_reclaimed(two) -> None:
     a, b = two
     cid = await a.customers.resolve(Address("sms", "+15550001"), None, None)

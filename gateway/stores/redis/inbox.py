@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
 from gateway.messages import Inbound
 from gateway.stores.protocol import InboxItem
 from gateway.stores.redis import keys
 from gateway.stores.redis.codec import now_ts, ts_str
 from gateway.stores.redis.streams import (
-    CLAIM,
     RELEASE,
-    ensure_groups,
+    ShardClaimer,
     item_id,
     shard_of_item,
     stream_key,
@@ -70,20 +68,15 @@ class RedisInbox:
     def __init__(self, redis: Redis, key_ttl: int, reclaim_idle_ms: int) -> None:
         self._r = redis
         self._key_ttl = key_ttl
-        self._reclaim_idle_ms = reclaim_idle_ms
         self._accept = redis.register_script(_ACCEPT)
-        self._claim = redis.register_script(CLAIM)
+        self._claimer = ShardClaimer(redis, "in", reclaim_idle_ms)
         self._finish = redis.register_script(_FINISH)
-        self._next_shard = 0
 
     async def accept(self, message: Inbound) -> tuple[int, bool]:
         """Store the message once per key; returns (item id, whether it is new)."""
         sender = f"{message.sender.channel}:{message.sender.address}"
         shard = keys.shard_of(sender)
         prefix = keys.work("in", shard)
-        known = await self._r.get(prefix + "key:" + message.key)
-        if known is not None:
-            return int(known), False
         new_id = item_id(await self._r.incr(keys.id_counter("in")), shard)
         found, is_new = await self._accept(
             keys=[
@@ -106,35 +99,10 @@ class RedisInbox:
 
     async def claim(self, owner: str, limit: int) -> list[InboxItem]:
         """The oldest pending item of each sender not already being processed."""
-        items: list[InboxItem] = []
-        # Start at a different shard each time so no shard waits behind the others.
-        start = self._next_shard
-        self._next_shard = (start + 1) % keys.WORK_SHARDS
-        for step in range(keys.WORK_SHARDS):
-            if len(items) >= limit:
-                break
-            shard = (start + step) % keys.WORK_SHARDS
-            found = await self._claim_shard(shard, owner, limit - len(items))
-            for raw_id, fields in zip(found[::2], found[1::2], strict=True):
-                row = dict(zip(fields[::2], fields[1::2], strict=True))
-                items.append(
-                    InboxItem(
-                        int(raw_id),
-                        Inbound.from_dict(json.loads(row["payload"])),
-                        int(row["attempts"]),
-                    )
-                )
-        return sorted(items, key=lambda i: i.id)
-
-    async def _claim_shard(self, shard: int, owner: str, limit: int) -> list:
-        args = [owner, limit, self._reclaim_idle_ms, keys.work("in", shard), ""]
-        try:
-            return await self._claim(keys=[stream_key("in", shard)], args=args)
-        except ResponseError as exc:
-            if "NOGROUP" not in str(exc):
-                raise
-            await ensure_groups(self._r, "in")  # Redis lost its data (flushed, or no AOF)
-            return await self._claim(keys=[stream_key("in", shard)], args=args)
+        return [
+            InboxItem(item, Inbound.from_dict(json.loads(row["payload"])), int(row["attempts"]))
+            for item, row in await self._claimer.claim(owner, limit)
+        ]
 
     async def _end(self, item: int, outcome: str, error: str = "") -> None:
         shard = shard_of_item(item)

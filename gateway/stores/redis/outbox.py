@@ -6,16 +6,14 @@ import json
 from datetime import datetime
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
 from gateway.messages import Outbound
 from gateway.stores.protocol import OutboxItem
 from gateway.stores.redis import keys
 from gateway.stores.redis.codec import now_ts, to_dt, ts_str
 from gateway.stores.redis.streams import (
-    CLAIM,
     RELEASE,
-    ensure_groups,
+    ShardClaimer,
     item_id,
     shard_of_item,
     stream_key,
@@ -118,15 +116,13 @@ class RedisOutbox:
     def __init__(self, redis: Redis, key_ttl: int, reclaim_idle_ms: int) -> None:
         self._r = redis
         self._key_ttl = key_ttl
-        self._reclaim_idle_ms = reclaim_idle_ms
         self._enqueue = redis.register_script(_ENQUEUE)
-        self._claim = redis.register_script(CLAIM)
+        self._claimer = ShardClaimer(redis, "out", reclaim_idle_ms)
         self._finish = redis.register_script(_FINISH)
         self._receipt = redis.register_script(_RECEIPT)
         self._ranks: list[str] = []
         for name in (*_RECEIPT_ORDER, *_RECEIPT_FINAL):
             self._ranks += [name, str(receipt_rank(name))]
-        self._next_shard = 0
 
     async def enqueue(self, conversation_id: str, message: Outbound, key: str) -> int:
         """Queue one delivery once per key (the second step of a transcript append)."""
@@ -156,27 +152,8 @@ class RedisOutbox:
 
     async def claim_due(self, owner: str, now: datetime, limit: int) -> list[OutboxItem]:
         """The oldest due item of each recipient not already being delivered."""
-        items: list[OutboxItem] = []
-        start = self._next_shard
-        self._next_shard = (start + 1) % keys.WORK_SHARDS
-        for step in range(keys.WORK_SHARDS):
-            if len(items) >= limit:
-                break
-            shard = (start + step) % keys.WORK_SHARDS
-            args = [owner, limit - len(items), self._reclaim_idle_ms, keys.work("out", shard)]
-            args.append(ts_str(now.timestamp()))
-            try:
-                found = await self._claim(keys=[stream_key("out", shard)], args=args)
-            except ResponseError as exc:
-                if "NOGROUP" not in str(exc):
-                    raise
-                await ensure_groups(self._r, "out")
-                found = await self._claim(keys=[stream_key("out", shard)], args=args)
-            for raw_id, fields in zip(found[::2], found[1::2], strict=True):
-                items.append(
-                    _outbox_item(raw_id, dict(zip(fields[::2], fields[1::2], strict=True)))
-                )
-        return sorted(items, key=lambda i: i.id)
+        claimed = await self._claimer.claim(owner, limit, due=ts_str(now.timestamp()))
+        return [_outbox_item(item, row) for item, row in claimed]
 
     async def _end(self, item: int, outcome: str, detail: str, next_at: float = 0.0) -> int:
         shard = shard_of_item(item)

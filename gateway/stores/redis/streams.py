@@ -12,13 +12,17 @@ writes nothing twice.
 
 from __future__ import annotations
 
+import time
+
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 
 from gateway.stores.redis import keys
 
 # Reclaim tokens idle too long, then read new ones; answer the head item of each token's queue.
-# KEYS[1] = the shard's stream; ARGV: consumer, limit, min idle ms, shard key prefix, due time.
+# KEYS[1] = the shard's stream; ARGV: consumer, limit, min idle ms ('' = not this time), shard
+# key prefix, due time.
 # In outbox shards, recipients whose head came due are first given a token (ARGV[5] ~= '').
 CLAIM = """
 local stream, consumer, limit, prefix = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[4]
@@ -30,10 +34,12 @@ if ARGV[5] ~= '' then
   end
 end
 local tokens = {}
-local reclaimed = redis.call('XAUTOCLAIM', stream, 'workers', consumer, ARGV[3], '0-0',
-  'COUNT', limit)
-for _, t in ipairs(reclaimed[2]) do
-  if t and t[2] then table.insert(tokens, t) end
+if ARGV[3] ~= '' then
+  local reclaimed = redis.call('XAUTOCLAIM', stream, 'workers', consumer, ARGV[3], '0-0',
+    'COUNT', limit)
+  for _, t in ipairs(reclaimed[2]) do
+    if t and t[2] then table.insert(tokens, t) end
+  end
 end
 if #tokens < limit then
   local fresh = redis.call('XREADGROUP', 'GROUP', 'workers', consumer,
@@ -83,6 +89,18 @@ end
 """
 
 
+# Hand back a head item claimed beyond the caller's limit: its sender gets a fresh token.
+# KEYS: item, stream. ARGV: shard prefix, who.
+UNCLAIM = (
+    RELEASE
+    + """
+release(KEYS[2], KEYS[1])
+next_turn(KEYS[2], ARGV[1], ARGV[2])
+return 1
+"""
+)
+
+
 def stream_key(kind: str, shard: int) -> str:
     """The token stream of one work shard."""
     return keys.work(kind, shard) + "stream"
@@ -106,3 +124,58 @@ def item_id(counter: int, shard: int) -> int:
 def shard_of_item(item: int) -> int:
     """The shard an item id lives in."""
     return item % keys.WORK_SHARDS
+
+
+class ShardClaimer:
+    """Claims from every shard of one kind in a single round trip (a pipeline of one script per
+    shard), then hands back whatever exceeds the limit."""
+
+    def __init__(self, redis: Redis, kind: str, reclaim_idle_ms: int) -> None:
+        self._r = redis
+        self._kind = kind
+        self._idle_ms = reclaim_idle_ms
+        self._reclaimed_at = 0.0
+        self._claim: AsyncScript = redis.register_script(CLAIM)
+        self._unclaim: AsyncScript = redis.register_script(UNCLAIM)
+
+    async def claim(
+        self, owner: str, limit: int, due: str = ""
+    ) -> list[tuple[int, dict[str, str]]]:
+        """Up to `limit` head items, oldest first, as (id, fields)."""
+        try:
+            found = await self._all(owner, limit, due)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            await ensure_groups(self._r, self._kind)  # Redis lost its data (flushed, no AOF)
+            found = await self._all(owner, limit, due)
+        found.sort(key=lambda pair: pair[0])
+        for item, fields in found[limit:]:
+            prefix = keys.work(self._kind, shard_of_item(item))
+            who = fields.get("sender") or fields["recipient"]
+            await self._unclaim(
+                keys=[prefix + f"item:{item}", stream_key(self._kind, shard_of_item(item))],
+                args=[prefix, who],
+            )
+        return found[:limit]
+
+    async def _all(self, owner: str, limit: int, due: str) -> list[tuple[int, dict[str, str]]]:
+        per_shard = -(-limit // keys.WORK_SHARDS)
+        # Looking for abandoned work on every claim would cost a scan of each shard's pending
+        # list; a few times per idle period is enough to take it over soon after it qualifies.
+        now = time.monotonic()
+        idle: int | str = ""
+        if now - self._reclaimed_at >= self._idle_ms / 4000:
+            self._reclaimed_at, idle = now, self._idle_ms
+        pipe = self._r.pipeline(transaction=False)
+        for shard in range(keys.WORK_SHARDS):
+            await self._claim(
+                keys=[stream_key(self._kind, shard)],
+                args=[owner, per_shard, idle, keys.work(self._kind, shard), due],
+                client=pipe,
+            )
+        found: list[tuple[int, dict[str, str]]] = []
+        for reply in await pipe.execute():
+            for raw_id, fields in zip(reply[::2], reply[1::2], strict=True):
+                found.append((int(raw_id), dict(zip(fields[::2], fields[1::2], strict=True))))
+        return found

@@ -53,8 +53,9 @@ _OPEN = (
     _INDEX
     + """
 local existing = redis.call('GET', P .. 'active:' .. ARGV[3])
-if existing and redis.call('HGET', P .. 'h:' .. existing, 'status') ~= 'resolved' then
-  return existing
+if existing then
+  local status = redis.call('HGET', P .. 'h:' .. existing, 'status')
+  if status and status ~= 'resolved' then return existing end
 end
 local h = P .. 'h:' .. ARGV[2]
 for i = 6, #ARGV, 2 do redis.call('HSET', h, ARGV[i], ARGV[i + 1]) end

@@ -21,20 +21,37 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A one-node Redis Cluster, where a step that spans hash slots fails with CROSSSLOT."""
+    with redis_server(tmp_path_factory.mktemp("redis-cluster"), cluster=True) as url:
+        yield url
+
+
 async def _sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return await SQLiteStore(str(tmp_path / "store.sqlite3")).open()
 
 
-async def _redis(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    url = request.getfixturevalue("redis_url")
+async def _redis_at(request: pytest.FixtureRequest, fixture: str) -> Store:
+    url = request.getfixturevalue(fixture)
     with redis.Redis.from_url(url) as client:
         client.flushall()  # every test starts from an empty store
     return await RedisStore(url).open()
 
 
+async def _redis(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    return await _redis_at(request, "redis_url")
+
+
+async def _redis_cluster_slots(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    return await _redis_at(request, "redis_cluster_url")
+
+
 STORE_FACTORIES: dict[str, Callable[[pytest.FixtureRequest, Path], Awaitable[Store]]] = {
     "sqlite": _sqlite,
     "redis": _redis,
+    # The same Redis store where Redis itself checks that every atomic step stays in one slot.
+    "redis-cluster-slots": _redis_cluster_slots,
 }
 
 

@@ -32,9 +32,13 @@ def redis_binary() -> str:
 
 @contextmanager
 def redis_server(
-    directory: Path, appendonly: bool = True, port: int | None = None
+    directory: Path, appendonly: bool = True, port: int | None = None, cluster: bool = False
 ) -> Iterator[str]:
-    """A redis-server with AOF on (the documented setting); yields its redis:// URL."""
+    """A redis-server with AOF on (the documented setting); yields its redis:// URL.
+
+    `cluster`: a one-node Redis Cluster owning every slot, so that Redis enforces the Cluster's
+    rule that a script, a transaction or a multi-key command touches one hash slot only.
+    """
     port = port or _free_port()
     directory.mkdir(parents=True, exist_ok=True)
     args = [
@@ -47,6 +51,8 @@ def redis_server(
         "--daemonize", "no",
         "--logfile", str(directory / "redis.log"),
     ]  # fmt: skip
+    if cluster:
+        args += ["--cluster-enabled", "yes", "--cluster-config-file", str(directory / "nodes.conf")]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10
@@ -61,7 +67,21 @@ def redis_server(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"redis-server did not start; see {directory / 'redis.log'}")
             time.sleep(0.05)
+        if cluster:
+            _own_every_slot(port)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _own_every_slot(port: int) -> None:
+    import redis
+
+    with redis.Redis(port=port) as client:
+        client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+        deadline = time.monotonic() + 10
+        while b"cluster_state:ok" not in client.execute_command("CLUSTER", "INFO"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the one-node cluster did not come up")
+            time.sleep(0.05)

@@ -315,3 +315,17 @@ async def test_locks_exclude_holders_of_the_same_key_only(store: Store) -> None:
     release.set()
     await asyncio.gather(*holders)
     assert order == ["first in", "other in", "first out", "second in"]
+
+
+async def test_deleting_a_merged_customer_erases_the_absorbed_record_too(store: Store) -> None:
+    ann = await store.customers.resolve(Address("sms", "+15550001"), "twilio", "Ann")
+    web = await store.customers.resolve(Address("webchat", "u:ann"), "jwt", None)
+    conv = await store.conversations.current(web, T0, 3600)
+    await store.transcript.append(conv.id, [draft("hello", T0)], key="w1")
+    await store.customers.merge(ann, web, T0 + timedelta(minutes=1))
+    assert await store.customers.delete(web) is True  # found through the merge
+    assert await store.customers.get(ann) is None
+    assert await store.customers.get(web) is None
+    assert await store.transcript.entries(conv.id) == []
+    fresh = await store.customers.resolve(Address("webchat", "u:ann"), None, None)
+    assert fresh not in {ann, web}

@@ -231,13 +231,13 @@ class RedisCustomers:
             await self._r.delete(keys.conversation(vid), keys.transcript(vid), keys.moved(vid))
         for sender in senders:
             await self._store.inbox.erase_sender(sender)
-        absorbed = await self._r.smembers(keys.absorbed(cid))
+        for absorbed in await self._r.smembers(keys.absorbed(cid)):
+            await self._r.delete(keys.customer(absorbed))  # another slot: its own command
         await self._r.delete(
             keys.customer(cid),
             keys.identities(cid),
             keys.conversations_of(cid),
             keys.open_pointer(cid),
             keys.absorbed(cid),
-            *(keys.customer(a) for a in absorbed),
         )
         return True

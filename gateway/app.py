@@ -33,7 +33,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     faults.arm(settings.crash_at)
     store = await open_store(settings.store_url, settings.reclaim_idle_seconds)
-    version, kb = await current_knowledge(store.knowledge, settings.kb_dir)
+    # Processes starting together on an empty shared store import the seed knowledge once.
+    async with store.locks.hold("knowledge-seed"):
+        version, kb = await current_knowledge(store.knowledge, settings.kb_dir)
     thresholds = thresholds_from(settings)
     answerer = await build_answerer(kb, thresholds)
     bot = Bot(answerer)

@@ -7,6 +7,8 @@ what is a sequence of idempotent steps in docs/redis.md.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -23,6 +25,8 @@ from gateway.stores.redis.outbox import RedisOutbox
 from gateway.stores.redis.questions import RedisQuestions
 from gateway.stores.redis.streams import ensure_groups
 from gateway.stores.redis.transcript import RedisTranscript
+
+log = logging.getLogger(__name__)
 
 # How long idempotency keys (provider message keys, step keys, receipts) and finished work are
 # kept: far longer than any provider retries a webhook or a crashed step is replayed.
@@ -65,11 +69,22 @@ class RedisStore:
         self.handoffs = RedisHandoffs(self.redis)
         self.locks = RedisLocks(self.redis, lock_lease_seconds or reclaim_idle_seconds)
 
-    async def open(self) -> RedisStore:
-        """Check the connection and create the consumer groups; returns self."""
-        await ensure_groups(self.redis, "in")
-        await ensure_groups(self.redis, "out")
-        return self
+    async def open(self, wait_seconds: float = 60.0) -> RedisStore:
+        """Create the consumer groups; returns self. A Redis still starting (a fresh deploy) is
+        waited for, with backoff, up to `wait_seconds`."""
+        deadline = time.monotonic() + wait_seconds
+        delay = 0.5
+        while True:
+            try:
+                await ensure_groups(self.redis, "in")
+                await ensure_groups(self.redis, "out")
+                return self
+            except (ConnectionError, TimeoutError) as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("waiting for Redis (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def ping(self) -> bool:
         """True when the store answers (within a second, without retrying)."""

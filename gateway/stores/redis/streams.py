@@ -35,6 +35,14 @@ if ARGV[5] ~= '' then
 end
 local tokens = {}
 if ARGV[3] ~= '' then
+  -- Every process start is a new consumer: forget those idle a day with nothing pending.
+  for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', stream, 'workers')) do
+    local info = {}
+    for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
+    if info['pending'] == 0 and info['idle'] > 86400000 then
+      redis.call('XGROUP', 'DELCONSUMER', stream, 'workers', info['name'])
+    end
+  end
   local reclaimed = redis.call('XAUTOCLAIM', stream, 'workers', consumer, ARGV[3], '0-0',
     'COUNT', limit)
   for _, t in ipairs(reclaimed[2]) do

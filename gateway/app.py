@@ -23,7 +23,7 @@ from gateway.knowledge_loader import build_answerer, current_knowledge, threshol
 from gateway.router import Router
 from gateway.services import Services
 from gateway.settings import Settings
-from gateway.stores import open_store
+from gateway.stores import open_relay, open_store
 from gateway.workers import DeliveryWorker, InboxWorker
 from handoff.desk import HandoffDesk
 from handoff.http import slack_routes
@@ -39,8 +39,10 @@ REMINDER_CHECK_SECONDS = 5.0
 async def _services(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     faults.arm(settings.crash_at)
-    store = await open_store(settings.store_url)
-    version, kb = await current_knowledge(store.knowledge, settings.kb_dir)
+    store = await open_store(settings.store_url, settings.reclaim_idle_seconds)
+    # Processes starting together on an empty shared store import the seed knowledge once.
+    async with store.locks.hold("knowledge-seed"):
+        version, kb = await current_knowledge(store.knowledge, settings.kb_dir)
     thresholds = thresholds_from(settings)
     answerer = await build_answerer(kb, thresholds)
     bot = Bot(answerer, flows=build_flows(settings))
@@ -78,6 +80,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         slack=slack,
     )
     router.on_queued = desk.on_queued = services.delivery_worker.wake
+    relay = await open_relay(store, feed, services.knowledge.refresh)
     app[SERVICES] = services
     tasks = [
         asyncio.create_task(services.delivery_worker.run()),
@@ -100,6 +103,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
             await task
     if slack is not None:
         await slack.close()
+    await relay.close()
     for sender in senders.values():
         await sender.close()
     if bot.flows is not None:

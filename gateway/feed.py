@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from gateway.messages import Entry
@@ -21,10 +21,12 @@ FeedEvent = Entry | ThreadMoved
 
 
 class Feed:
-    """In-process publish/subscribe keyed by customer id."""
+    """In-process publish/subscribe keyed by customer id, optionally relayed to other processes."""
 
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue[FeedEvent]]] = defaultdict(set)
+        # Set by a relay (a shared store) to pass every published event to the other processes.
+        self.forward: Callable[[str, list[FeedEvent]], None] | None = None
 
     def subscribe(self, customer_id: str) -> asyncio.Queue[FeedEvent]:
         """A queue that receives every event published for the customer."""
@@ -41,7 +43,13 @@ class Feed:
                 del self._queues[customer_id]
 
     def publish(self, customer_id: str, events: list[FeedEvent]) -> None:
-        """Deliver events to every subscriber of the customer."""
+        """Deliver events to every subscriber of the customer, in every process."""
+        self.deliver(customer_id, events)
+        if self.forward is not None and events:
+            self.forward(customer_id, events)
+
+    def deliver(self, customer_id: str, events: list[FeedEvent]) -> None:
+        """Deliver events to this process's subscribers of the customer."""
         for queue in self._queues.get(customer_id, ()):
             for event in events:
                 queue.put_nowait(event)

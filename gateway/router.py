@@ -17,7 +17,6 @@ from gateway import metrics
 from gateway.faults import crashpoint
 from gateway.feed import Feed
 from gateway.identity import IdentityResolver
-from gateway.keyed_lock import KeyedLock
 from gateway.messages import FEED_CHANNELS, Address, Entry, Inbound, Outbound
 from gateway.stores.protocol import AskedQuestion, Conversation, EntryDraft, InboxItem, Store
 from handoff.config import HandoffConfig
@@ -107,7 +106,6 @@ class Router:
         self.desk = desk or HandoffDesk(store, HandoffConfig(), None, 300.0, feed.publish)
         # Called when replies were queued for a provider, so delivery starts at once.
         self.on_queued: Callable[[], None] = lambda: None
-        self._locks = KeyedLock()
 
     async def handle(self, item: InboxItem) -> None:
         """Process one accepted message to its stored reply (an agent's, from Slack, too)."""
@@ -120,7 +118,7 @@ class Router:
         )
         customer_id = resolution.customer_id
         self.feed.merged(customer_id, resolution.absorbed)
-        async with self._locks.hold(customer_id):
+        async with self.store.locks.hold(customer_id):
             await self._handle_turn(item, customer_id)
 
     async def _handle_agent(self, item: InboxItem) -> None:
@@ -128,7 +126,7 @@ class Router:
         if handoff is None:
             log.warning("agent action %s names no known handoff; ignored", item.message.key)
             return
-        async with self._locks.hold(handoff.customer_id):
+        async with self.store.locks.hold(handoff.customer_id):
             # Read again under the customer's lock: a customer message may have changed it.
             handoff = await self.desk.handoff_for(item) or handoff
             await self.desk.handle_agent(item, handoff)

@@ -119,6 +119,8 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     crash_at: str | None = None
     knowledge_poll_seconds: float = 2.0
+    # Shared stores: work a process took and left unfinished this long is taken over by others.
+    reclaim_idle_seconds: float = 30.0
     # Decision thresholds of the knowledge base; None keeps the engine's tuned default.
     kb_answer_threshold: float | None = None
     kb_clarify_margin: float | None = None
@@ -247,6 +249,7 @@ _PARSERS = {
     "ONETHREAD_MAX_BODY_BYTES": ("max_body_bytes", _positive_int),
     "ONETHREAD_CRASH_AT": ("crash_at", _crash_point),
     "ONETHREAD_KNOWLEDGE_POLL_SECONDS": ("knowledge_poll_seconds", _positive_float),
+    "ONETHREAD_RECLAIM_IDLE_SECONDS": ("reclaim_idle_seconds", _positive_float),
     "ONETHREAD_KB_ANSWER_THRESHOLD": ("kb_answer_threshold", lambda n, r: _fraction(n, r)),
     "ONETHREAD_KB_CLARIFY_MARGIN": ("kb_clarify_margin", lambda n, r: _fraction(n, r)),
     "ONETHREAD_KB_MAX_OUT_OF_SCOPE": ("kb_max_out_of_scope", lambda n, r: _fraction(n, r)),

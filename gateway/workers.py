@@ -55,7 +55,11 @@ class _Loop:
         while not self._stopping:
             self._wake.clear()
             free = self._concurrency - len(self._tasks)
-            items = await self._claim(free) if free > 0 else []
+            try:
+                items = await self._claim(free) if free > 0 else []
+            except Exception as exc:  # the store is unreachable: keep polling until it is back
+                log.warning("%s could not claim work: %s", type(self).__name__, exc)
+                items = []
             for item in items:
                 task = asyncio.create_task(self._work(item))
                 self._tasks.add(task)

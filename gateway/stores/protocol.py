@@ -6,6 +6,7 @@ pipeline can redo any step after a restart without doing it twice.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -299,6 +300,13 @@ class BusinessEventStore(Protocol):
         """The customer's events, newest first (ties: last recorded first), merged ones included."""
 
 
+class Locks(Protocol):
+    """Mutual exclusion by key (a customer) among everyone sharing the store."""
+
+    def hold(self, key: str) -> AbstractAsyncContextManager[None]:
+        """Hold the key's lock for the duration of the block."""
+
+
 class Store(Protocol):
     """Everything the gateway keeps, reached through its parts."""
 
@@ -311,6 +319,7 @@ class Store(Protocol):
     questions: QuestionLog
     handoffs: HandoffStore
     business_events: BusinessEventStore
+    locks: Locks
 
     async def ping(self) -> bool:
         """True when the store answers."""

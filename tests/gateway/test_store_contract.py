@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from gateway.messages import Address, Inbound, Outbound, QuickReply
@@ -331,3 +332,42 @@ async def test_business_events_follow_merges_and_go_with_erasure(store: Store) -
     assert {e.customer_id for e in recent} == {ann}
     assert await store.customers.delete(ann)
     assert await store.business_events.recent(ann) == []
+
+
+async def test_locks_exclude_holders_of_the_same_key_only(store: Store) -> None:
+    order: list[str] = []
+    first_in, release = asyncio.Event(), asyncio.Event()
+
+    async def first() -> None:
+        async with store.locks.hold("cus_1"):
+            order.append("first in")
+            first_in.set()
+            await release.wait()
+            order.append("first out")
+
+    async def second() -> None:
+        await first_in.wait()
+        async with store.locks.hold("cus_1"):
+            order.append("second in")
+
+    holders = [asyncio.create_task(first()), asyncio.create_task(second())]
+    await first_in.wait()
+    async with store.locks.hold("cus_2"):  # another key is not held up
+        order.append("other in")
+    release.set()
+    await asyncio.gather(*holders)
+    assert order == ["first in", "other in", "first out", "second in"]
+
+
+async def test_deleting_a_merged_customer_erases_the_absorbed_record_too(store: Store) -> None:
+    ann = await store.customers.resolve(Address("sms", "+15550001"), "twilio", "Ann")
+    web = await store.customers.resolve(Address("webchat", "u:ann"), "jwt", None)
+    conv = await store.conversations.current(web, T0, 3600)
+    await store.transcript.append(conv.id, [draft("hello", T0)], key="w1")
+    await store.customers.merge(ann, web, T0 + timedelta(minutes=1))
+    assert await store.customers.delete(web) is True  # found through the merge
+    assert await store.customers.get(ann) is None
+    assert await store.customers.get(web) is None
+    assert await store.transcript.entries(conv.id) == []
+    fresh = await store.customers.resolve(Address("webchat", "u:ann"), None, None)
+    assert fresh not in {ann, web}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from gateway.keyed_lock import KeyedLock
 from gateway.stores.sqlite.business_events import SQLiteBusinessEvents
 from gateway.stores.sqlite.conversations import SQLiteConversations
 from gateway.stores.sqlite.customers import SQLiteCustomers
@@ -29,6 +30,8 @@ class SQLiteStore:
         self.questions = SQLiteQuestions(self._db)
         self.handoffs = SQLiteHandoffs(self._db)
         self.business_events = SQLiteBusinessEvents(self._db)
+        # One process owns an embedded store, so an in-process lock excludes everyone.
+        self.locks = KeyedLock()
 
     async def open(self) -> SQLiteStore:
         """Open the file and create the schema; returns self."""

@@ -84,7 +84,7 @@ class CardView:
     recent: tuple[str, ...]  # the customer's latest messages, already redacted
     queues: tuple[str, ...]
     now: datetime
-    events: tuple[str, ...] = ()  # business events (order shipped…), newest last
+    events: tuple[str, ...] = ()  # business events (order shipped…), newest first
     opens_at: str | None = None  # when the queue opens, if it is closed now
     extra: dict[str, str] = field(default_factory=dict)
 

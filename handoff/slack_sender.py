@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import DeliveryError
 from adapters.pacing import Pacer
+from gateway.business_events import recent_events
 from gateway.messages import Outbound
 from gateway.stores.protocol import Handoff, Store
 from handoff.card import (
@@ -49,6 +50,7 @@ PERMANENT = frozenset(
     }
 )
 RECENT_LINES = 3
+RECENT_EVENTS = 5
 
 
 def delivery_error(exc: SlackApiError) -> DeliveryError:
@@ -132,6 +134,7 @@ class SlackSender:
             when = datetime.fromisoformat(opens_at)
             if when > datetime.now(UTC):
                 opens = when.strftime("%a %H:%M %Z")
+        events = await recent_events(self.store, handoff.customer_id, RECENT_EVENTS)
         return CardView(
             handoff=handoff,
             customer=customer,
@@ -139,6 +142,7 @@ class SlackSender:
             recent=recent,
             queues=tuple(self.config.queues),
             now=datetime.now(UTC),
+            events=tuple(self._redact(line) for line in events),
             opens_at=opens,
         )
 

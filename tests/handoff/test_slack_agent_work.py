@@ -15,7 +15,7 @@ import pytest
 
 from gateway.http_ops import SERVICES
 from gateway.settings import Secret
-from gateway.stores.protocol import EntryDraft
+from gateway.stores.protocol import BusinessEvent, EntryDraft
 from handoff.config import parse_config
 from handoff.redact import CARD_MASK
 from tests.fakes.providers import FakeProviders
@@ -358,3 +358,20 @@ async def test_card_numbers_never_reach_slack_and_long_transcripts_are_a_file(
         # The customer's own transcript keeps what they wrote.
         entries = await store.transcript.entries(conversation_id)
         assert "4242 4242 4242 4242" in entries[0].text
+
+
+async def test_the_card_shows_the_customers_recent_business_events(tmp_path, fake) -> None:
+    async with gateway(tmp_path, fake) as client, visitor(client) as ann:
+        welcome = await ann.hello("visitor-events")
+        store = client.server.app[SERVICES].store
+        shipped = BusinessEvent(
+            "ev_1",
+            welcome["customer_id"],
+            "order_shipped",
+            datetime.now(UTC),
+            {"order_number": "FH-482913"},
+        )
+        await store.business_events.record(shipped)
+        await ann.say("I want to talk to a person")
+        _, _, _, blocks = await root_post(fake)
+        assert "order shipped · FH-482913" in json.dumps(blocks, ensure_ascii=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from gateway.messages import Address, Inbound, Outbound, QuickReply
-from gateway.stores.protocol import EntryDraft, Identity, Store
+from gateway.stores.protocol import AnalyticsEvent, EntryDraft, Identity, Store
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -289,3 +289,37 @@ async def test_handoff_follows_a_merged_conversation(store: Store) -> None:
     merged = await store.conversations.current(a, T0 + timedelta(seconds=3), 3600)
     moved = await store.handoffs.active_for(merged.id)
     assert moved is not None and moved.id == "hof_1" and moved.customer_id == a
+
+
+async def test_events_record_once_per_key_and_read_back_by_time(store: Store) -> None:
+    later = AnalyticsEvent(
+        "message_out",
+        T0 + timedelta(seconds=5),
+        "con_1",
+        "cus_1",
+        "sms",
+        {"decision": "answer", "article_id": "returns", "score": 0.91},
+    )
+    first = AnalyticsEvent("message_in", T0, "con_1", "cus_1", "sms")
+    same_time = AnalyticsEvent("recontact", T0, "con_1", "cus_1", "sms", {"gap_seconds": 10.0})
+    assert await store.events.record("out:1", later) is True
+    assert await store.events.record("in:1", first) is True
+    assert await store.events.record("recontact:1", same_time) is True
+    changed = AnalyticsEvent("message_in", T0, "con_2", "cus_2", "webchat")
+    assert await store.events.record("in:1", changed) is False
+    everything = await store.events.between(T0, T0 + timedelta(hours=1))
+    assert everything == [first, same_time, later]
+    assert await store.events.between(T0 + timedelta(seconds=1), T0 + timedelta(seconds=5)) == []
+    assert await store.events.between(T0 + timedelta(seconds=5), T0 + timedelta(seconds=6)) == [
+        later
+    ]
+
+
+async def test_erasing_a_customer_erases_their_events(store: Store) -> None:
+    ann = await store.customers.resolve(Address("sms", "+15550001"), "twilio", None)
+    bob = await store.customers.resolve(Address("sms", "+15550002"), "twilio", None)
+    await store.events.record("in:ann", AnalyticsEvent("message_in", T0, "con_a", ann, "sms"))
+    await store.events.record("in:bob", AnalyticsEvent("message_in", T0, "con_b", bob, "sms"))
+    assert await store.customers.delete(ann) is True
+    left = await store.events.between(T0, T0 + timedelta(hours=1))
+    assert [e.customer_id for e in left] == [bob]

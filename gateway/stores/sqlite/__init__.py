@@ -7,6 +7,7 @@ import sqlite3
 from gateway.stores.sqlite.conversations import SQLiteConversations
 from gateway.stores.sqlite.customers import SQLiteCustomers
 from gateway.stores.sqlite.db import Database
+from gateway.stores.sqlite.events import SQLiteEvents
 from gateway.stores.sqlite.handoffs import SQLiteHandoffs
 from gateway.stores.sqlite.knowledge import SQLiteKnowledge
 from gateway.stores.sqlite.questions import SQLiteQuestions
@@ -27,6 +28,7 @@ class SQLiteStore:
         self.knowledge = SQLiteKnowledge(self._db)
         self.questions = SQLiteQuestions(self._db)
         self.handoffs = SQLiteHandoffs(self._db)
+        self.events = SQLiteEvents(self._db)
 
     async def open(self) -> SQLiteStore:
         """Open the file and create the schema; returns self."""

@@ -181,6 +181,7 @@ class SQLiteCustomers:
                     "UPDATE inbox SET payload = '{}', status = 'erased' WHERE sender = ?",
                     (sender,),
                 )
+            conn.execute(f"DELETE FROM events WHERE customer_id IN ({marks})", ids)
             conn.execute(f"DELETE FROM conversations WHERE customer_id IN ({marks})", ids)
             conn.execute(f"DELETE FROM identities WHERE customer_id IN ({marks})", ids)
             conn.execute(f"DELETE FROM customers WHERE id IN ({marks})", ids)

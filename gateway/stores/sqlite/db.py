@@ -67,6 +67,13 @@ CREATE TABLE IF NOT EXISTS handoffs (
 CREATE INDEX IF NOT EXISTS handoffs_conversation ON handoffs (conversation_id, status);
 CREATE INDEX IF NOT EXISTS handoffs_thread ON handoffs (slack_channel, thread_ts);
 CREATE INDEX IF NOT EXISTS handoffs_opened ON handoffs (opened_at);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+  at REAL NOT NULL, conversation_id TEXT NOT NULL, customer_id TEXT NOT NULL, channel TEXT,
+  data TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS events_at ON events (at, seq);
+CREATE INDEX IF NOT EXISTS events_customer ON events (customer_id);
 CREATE TABLE IF NOT EXISTS steps (key TEXT PRIMARY KEY, created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS kb_versions (
   number INTEGER PRIMARY KEY AUTOINCREMENT, content TEXT NOT NULL, author TEXT NOT NULL,

@@ -12,8 +12,9 @@ from aiohttp import web
 
 from adapters import install_channels, open_senders
 from dialogs.bot import Bot
-from gateway import admin_api, admin_pages, faults, http_ops, kb_api, openapi
+from gateway import admin_api, admin_pages, analytics_api, faults, http_ops, kb_api, openapi
 from gateway.admin_auth import admin_auth
+from gateway.analytics import gauges
 from gateway.feed import Feed
 from gateway.http_ops import SERVICES
 from gateway.knowledge_keeper import KnowledgeKeeper, Loaded
@@ -59,6 +60,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(services.delivery_worker.run()),
         asyncio.create_task(services.knowledge.follow(settings.knowledge_poll_seconds)),
+        asyncio.create_task(gauges.follow(store, settings.deflection_window_seconds)),
     ]
     if not settings.inbox_paused:
         tasks.append(asyncio.create_task(services.inbox_worker.run()))
@@ -88,6 +90,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(admin_api.routes())
     app.add_routes(admin_pages.routes())
     app.add_routes(kb_api.routes())
+    app.add_routes(analytics_api.routes())
     app.add_routes(openapi.routes())
     install_channels(app, settings)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -12,6 +14,7 @@ from gateway.analytics import prom
 from gateway.messages import CHANNELS
 from gateway.metrics import REGISTRY
 from gateway.stores.protocol import AnalyticsEvent
+from tests.support import REPO_ROOT
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 CUSTOMERS = 10_000
@@ -65,3 +68,22 @@ def test_a_stranger_label_value_is_folded_into_other() -> None:
     label = prom.BoundedLabel(limit=2)
     assert [label(v) for v in ("a", "b", "c", "a", None)] == ["a", "b", "other", "a", "other"]
     assert prom.reason_label("rule:refunds-over-500") == "rule"
+
+
+def test_the_grafana_dashboard_queries_only_metrics_the_gateway_exports() -> None:
+    dashboard = json.loads((REPO_ROOT / "deploy" / "grafana-dashboard.json").read_text())
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+    exported = {
+        family.name + suffix
+        for family in REGISTRY.collect()
+        for suffix in suffixes.get(family.type, ("",))
+    }
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"onethread_\w+", target["expr"])
+    }
+    assert used, "the dashboard queries nothing"
+    assert used <= exported, used - exported
+    assert {"onethread_rate", "onethread_handoffs_total"} <= used

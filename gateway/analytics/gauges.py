@@ -33,8 +33,12 @@ async def refresh_rates(store: Store, window: timedelta, now: datetime | None = 
     """Recompute the gauges; a figure with nothing to count is NaN (no data), never a fake 0."""
     now = now or datetime.now(UTC)
     convs = await period_journeys(store, Period(now - SPAN, now, window))
-    for name, figure in RATE_FIGURES.items():
-        value = figure(convs)
+
+    def compute() -> dict[str, float | None]:
+        return {name: figure(convs) for name, figure in RATE_FIGURES.items()}
+
+    # Figures are CPU work over every conversation of the week: kept off the event loop.
+    for name, value in (await asyncio.to_thread(compute)).items():
         prom.RATES.labels(figure=name).set(math.nan if value is None else value)
 
 

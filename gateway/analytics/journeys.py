@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from gateway.analytics import events as kinds
 from gateway.stores.protocol import AnalyticsEvent
@@ -26,7 +27,16 @@ class Journey:
 
     def of(self, kind: str) -> list[AnalyticsEvent]:
         """This conversation's events of one kind, oldest first."""
-        return [e for e in self.events if e.kind == kind]
+        return self._by_kind.get(kind, [])
+
+    # The derived facts below are read by every figure and slice: computed once, after
+    # `journeys` has gathered all the events.
+    @cached_property
+    def _by_kind(self) -> dict[str, list[AnalyticsEvent]]:
+        grouped: dict[str, list[AnalyticsEvent]] = defaultdict(list)
+        for event in self.events:
+            grouped[event.kind].append(event)
+        return dict(grouped)
 
     @property
     def started_at(self) -> datetime:
@@ -38,35 +48,35 @@ class Journey:
         """The last event: after this, a new contact is a re-contact."""
         return self.events[-1].at
 
-    @property
+    @cached_property
     def channels(self) -> list[str]:
         """The channels the customer wrote on, in the order first used."""
         used = (e.channel for e in self.of(kinds.MESSAGE_IN) if e.channel)
         return list(dict.fromkeys(used))
 
-    @property
+    @cached_property
     def channel(self) -> str:
         """Where the conversation began: its figures are counted under this channel."""
         return next(iter(self.channels), None) or self.events[0].channel or NO_VALUE
 
-    @property
+    @cached_property
     def intent(self) -> str:
         """The first self-service intent the bot recognised, or `none`."""
         found = (e.data.get("intent") for e in self.of(kinds.MESSAGE_OUT))
         return next((i for i in found if i), NO_VALUE)
 
-    @property
+    @cached_property
     def queue(self) -> str:
         """The queue of the first handoff, or `bot` when no person was involved."""
         handoffs = self.of(kinds.HANDOFF)
         return str(handoffs[0].data.get("queue") or NO_VALUE) if handoffs else BOT_QUEUE
 
-    @property
+    @cached_property
     def handed_off(self) -> bool:
         """A handoff to people was opened."""
         return bool(self.of(kinds.HANDOFF))
 
-    @property
+    @cached_property
     def asked_for_person(self) -> bool:
         """The customer asked for a person (whether or not one was available)."""
         return any(
@@ -74,12 +84,12 @@ class Journey:
             for e in self.of(kinds.MESSAGE_OUT)
         )
 
-    @property
+    @cached_property
     def contained(self) -> bool:
         """The bot kept it: no handoff and no request for a person."""
         return not self.handed_off and not self.asked_for_person
 
-    @property
+    @cached_property
     def resolved_at(self) -> datetime | None:
         """When it ended well: the last resolve of a handed-off one, the bot's last reply of a
         contained one; None while a handoff is unresolved or when the customer asked for a person

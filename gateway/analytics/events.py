@@ -24,6 +24,22 @@ Each kind, who records it, its `channel`, and what its `data` holds:
 
 Conversations and customers are named by id as they were when the event happened; readers follow
 merges (`gateway/analytics/load.py`).
+
+The handoff code records its steps with the Handoff record as the store holds it after each change
+(the router's recorder is `router.analytics`; any `EventRecorder(store.events,
+store.conversations)` is the same):
+
+    opened, is_new = await store.handoffs.open(handoff)
+    if is_new:
+        await recorder.handoff(opened, channel=conversation.last_channel)
+    claimed = await store.handoffs.update(h.id, status="claimed", claimed_at=now, agent_id=user)
+    await recorder.claim(claimed)
+    await recorder.agent_reply(current, key=slack_message_ts, at=sent_at)
+    await recorder.resolve(await store.handoffs.update(h.id, status="resolved", resolved_at=now))
+    await recorder.rating(rated, 5, channel="sms")
+
+Each call is idempotent (keyed by the handoff id, and the reply's key), so a retried Slack event
+records nothing twice.
 """
 
 from __future__ import annotations

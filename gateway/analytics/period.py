@@ -34,7 +34,7 @@ def parse_period(
         raise ValueError("since must be before until")
     if end - start > LONGEST:
         raise ValueError("the period can be at most three years long")
-    if channel is not None and channel not in CHANNELS:
+    if channel and channel not in CHANNELS:
         raise ValueError(f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
     try:
         length = parse_duration(window) if window else timedelta(seconds=default_window)

@@ -73,6 +73,12 @@ def recontact_rate(convs: list[Journey]) -> float | None:
     return _share(sum(1 for j in convs if j.recontacted), len(convs))
 
 
+def provisional(convs: list[Journey], window: timedelta, now: datetime) -> int:
+    """Conversations that ended less than a window ago: counted as deflected (if the bot kept
+    them) until the customer comes back, so recent deflection may still fall."""
+    return sum(1 for j in convs if j.ended_at + window > now)
+
+
 def _after_handoff(convs: list[Journey], kind: str) -> list[float]:
     """Seconds from each handoff to the first event of `kind` for the same handoff."""
     waits = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from gateway.analytics import figures
 from gateway.analytics.journeys import Journey, journeys
@@ -26,6 +26,9 @@ class Period:
     until: datetime
     window: timedelta = timedelta(hours=24)
     channel: str | None = None
+    # When the figures are read: conversations that ended less than a window before it may
+    # still be re-contacted. None: the moment of reading.
+    now: datetime | None = None
 
     def bucket(self) -> timedelta:
         """Hours for a period of up to two days, days up to a year, weeks beyond."""
@@ -58,12 +61,14 @@ def summarize(
         for group in unanswered:
             group["closest_article"] = closest(group["representative"])
     bucket = period.bucket()
+    now = period.now or datetime.now(UTC)
     return {
         "since": period.since.isoformat(),
         "until": period.until.isoformat(),
         "channel": period.channel,
         "window_seconds": period.window.total_seconds(),
         **figures.core_figures(convs),
+        "provisional": figures.provisional(convs, period.window, now),
         "time_to_claim_distribution": figures.time_to_claim_distribution(convs),
         "answers_by_article": figures.answers_by_article(convs),
         "unanswered": unanswered,

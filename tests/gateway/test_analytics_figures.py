@@ -8,8 +8,10 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from gateway.analytics import figures
+from gateway.analytics.journeys import journeys
 from gateway.analytics.summary import Period, period_journeys, summarize
-from gateway.stores.protocol import Store
+from gateway.stores.protocol import AnalyticsEvent, Store
 from tests.analytics_script import SINCE, UNTIL, WINDOW, record_script
 
 
@@ -42,6 +44,12 @@ async def test_headline_figures(store: Store) -> None:
     assert s["handoffs_by_reason"] == {"human_agent": 1, "repeated_misses": 1, "complaint": 1}
     assert s["containment_rate"] == round(4 / 7, 4)
     assert s["recontact_rate"] == round(1 / 7, 4)
+
+
+async def test_conversations_still_inside_their_window_are_provisional(store: Store) -> None:
+    # Read at the period's end, D2 (ended 11-04 20:20) is the only one less than 24 h old.
+    assert (await _summary(store, now=UNTIL))["provisional"] == 1
+    assert (await _summary(store, now=UNTIL + WINDOW))["provisional"] == 0
 
 
 async def test_agent_times_and_satisfaction(store: Store) -> None:
@@ -183,3 +191,20 @@ async def test_nothing_in_the_period_gives_no_rates(store: Store) -> None:
     assert s["deflection_rate"] is None
     assert s["csat"] is None
     assert s["time_to_claim"]["mean"] is None
+
+
+def test_asking_for_a_person_when_none_is_there_is_not_contained() -> None:
+    def event(kind: str, conv: str, seconds: int, **data: object) -> AnalyticsEvent:
+        return AnalyticsEvent(kind, SINCE + timedelta(seconds=seconds), conv, "cus_1", "sms", data)
+
+    log = [
+        event("message_in", "con_1", 0, new_conversation=True),
+        event("message_out", "con_1", 1, decision="handoff"),  # asked; no agent to take it
+        event("message_in", "con_2", 90_000, new_conversation=True),
+        event("message_out", "con_2", 90_001, decision="answer", article_id="returns"),
+    ]
+    convs = journeys(log, WINDOW)
+    assert figures.handoff_rate(convs) == 0.0
+    assert figures.containment_rate(convs) == 0.5
+    assert figures.deflection_rate(convs) == 0.5
+    assert figures.first_contact_resolution(convs) == 0.5  # con_1 never ended well

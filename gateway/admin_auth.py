@@ -10,7 +10,10 @@ from aiohttp import web
 from gateway.settings import Secret
 
 PROTECTED_PREFIXES = ("/api/v1/", "/admin")
-PUBLIC_PATHS = frozenset({"/api/v1/openapi.json", "/admin/kb"})
+# Pages and their script hold no data: what they show comes from the API, with the token.
+PUBLIC_PATHS = frozenset(
+    {"/api/v1/openapi.json", "/admin/kb", "/admin/dashboard", "/admin/charts.js"}
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

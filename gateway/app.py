@@ -14,8 +14,19 @@ from aiohttp import web
 from adapters import install_channels, open_senders
 from dialogs.bot import Bot
 from dialogs.flow_setup import build_flows
-from gateway import admin_api, admin_pages, events_api, faults, http_ops, intake, kb_api, openapi
+from gateway import (
+    admin_api,
+    admin_pages,
+    analytics_api,
+    events_api,
+    faults,
+    http_ops,
+    intake,
+    kb_api,
+    openapi,
+)
 from gateway.admin_auth import admin_auth
+from gateway.analytics import gauges
 from gateway.feed import Feed
 from gateway.http_ops import SERVICES
 from gateway.knowledge_keeper import KnowledgeKeeper, Loaded
@@ -85,6 +96,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(services.delivery_worker.run()),
         asyncio.create_task(services.knowledge.follow(settings.knowledge_poll_seconds)),
+        asyncio.create_task(gauges.follow(store, settings.deflection_window_seconds)),
     ]
     if slack is not None:
         slack.accept = functools.partial(intake.accept, services)
@@ -124,6 +136,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(events_api.routes())
     app.add_routes(admin_pages.routes())
     app.add_routes(kb_api.routes())
+    app.add_routes(analytics_api.routes())
     app.add_routes(openapi.routes())
     install_channels(app, settings)
     if settings.slack is not None:

@@ -36,6 +36,14 @@ def _parser() -> argparse.ArgumentParser:
     kb_ask.add_argument("--json", action="store_true", help="print the decision as JSON")
     kb_eval = kb_commands.add_parser("eval", help="score a labelled query file (JSON lines)")
     kb_eval.add_argument("file", type=Path)
+    report = commands.add_parser("report", help="operator figures: deflection rate and the rest")
+    report.add_argument("--since", default="7d", help="ISO-8601 or a duration back (7d, 24h)")
+    report.add_argument("--until", default=None, help="ISO-8601 or a duration back; default now")
+    report.add_argument("--channel", default=None, help="only conversations begun on it")
+    report.add_argument("--window", default=None, help="re-contact window, e.g. 24h")
+    shape = report.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print the summary as JSON")
+    shape.add_argument("--csv", action="store_true", help="one CSV row per slice")
     telegram = commands.add_parser("telegram", help="Telegram bot set-up")
     telegram_commands = telegram.add_subparsers(dest="telegram_command", required=True)
     telegram_commands.add_parser(
@@ -61,6 +69,13 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(settings, args.host, args.port)
     if args.command == "telegram":
         return asyncio.run(_set_telegram_webhook(settings))
+    if args.command == "report":
+        from gateway.analytics.report import report
+
+        output = "json" if args.json else "csv" if args.csv else "table"
+        return asyncio.run(
+            report(settings, args.since, args.until, args.channel, args.window, output)
+        )
     from gateway import kb_commands
 
     handlers: dict[str, Callable[[], Awaitable[int]]] = {

@@ -6,6 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.messages import CHANNELS
+
 _ID = {"in": "path", "required": True, "schema": {"type": "string"}}
 _JSON = {"content": {"application/json": {"schema": {"type": "object"}}}}
 _ARTICLE = {
@@ -45,6 +47,47 @@ _EVENT = {
         "notify": {"type": "boolean", "default": False},
         "message": {"type": "string", "maxLength": 1000},
         "channel": {"enum": ["sms", "whatsapp", "telegram", "messenger", "instagram", "webchat"]},
+    },
+}
+_RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+_SECONDS = {
+    "type": "object",
+    "properties": {k: {"type": ["number", "null"]} for k in ("count", "mean", "p50", "p90", "max")},
+}
+_SUMMARY = {
+    "type": "object",
+    "required": ["conversations", "deflection_rate", "handoff_rate", "csat"],
+    "properties": {
+        "since": {"type": "string"},
+        "until": {"type": "string"},
+        "channel": {"type": ["string", "null"]},
+        "window_seconds": {"type": "number"},
+        "conversations": {"type": "integer"},
+        "deflected": {"type": "integer"},
+        "handoffs": {"type": "integer"},
+        "ratings": {"type": "integer"},
+        "deflection_rate": _RATE,
+        "handoff_rate": _RATE,
+        "containment_rate": _RATE,
+        "recontact_rate": _RATE,
+        "channel_switching_rate": _RATE,
+        "first_contact_resolution": _RATE,
+        "csat": _RATE,
+        "csat_average": {"type": ["number", "null"]},
+        "handoffs_by_reason": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "channel_mix": {"type": "object", "additionalProperties": {"type": "number"}},
+        "time_to_claim": _SECONDS,
+        "first_response_time": _SECONDS,
+        "resolution_time": _SECONDS,
+        "journey_time": _SECONDS,
+        "time_to_claim_distribution": {"type": "array", "items": {"type": "object"}},
+        "answers_by_article": {"type": "array", "items": {"type": "object"}},
+        "unanswered": {"type": "array", "items": {"type": "object"}},
+        "by_channel": {"type": "object"},
+        "by_intent": {"type": "object"},
+        "by_queue": {"type": "object"},
+        "bucket_seconds": {"type": "number"},
+        "by_bucket": {"type": "array", "items": {"type": "object"}},
     },
 }
 
@@ -165,6 +208,41 @@ SPEC: dict[str, Any] = {
             "get": _op(
                 "per article: answered, re-asked, handed off",
                 parameters=[{"name": "since", "in": "query", "schema": {"type": "string"}}],
+            ),
+        },
+        "/api/v1/analytics/summary": {
+            "get": _op(
+                "operator figures for conversations begun in a period: conversations, "
+                "deflection_rate, handoff_rate, csat and the rest, whole and by channel, "
+                "intent, queue and time bucket (definitions in the README)",
+                parameters=[
+                    {
+                        "name": "since",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "ISO-8601 or a duration such as 7d, 24h; default 7d",
+                    },
+                    {
+                        "name": "until",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "ISO-8601 or a duration back from now; default now",
+                    },
+                    {
+                        "name": "channel",
+                        "in": "query",
+                        "schema": {"enum": list(CHANNELS)},
+                        "description": "only conversations begun on this channel",
+                    },
+                    {
+                        "name": "window",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "re-contact window for deflection, such as 24h; "
+                        "default ONETHREAD_DEFLECTION_WINDOW_SECONDS",
+                    },
+                ],
+                schema=_SUMMARY,
             ),
         },
         "/api/v1/kb/versions": {"get": _op("knowledge versions: who, when, what")},

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from dialogs import continue_by_sms, form_runner
 from dialogs.bot import Bot, Turn
 from gateway import metrics
+from gateway.analytics.events import EventRecorder
 from gateway.faults import crashpoint
 from gateway.feed import Feed
 from gateway.identity import IdentityResolver
@@ -101,6 +102,7 @@ class Router:
         self.bot = bot
         self.feed = feed
         self.identity = IdentityResolver(store.customers)
+        self.analytics = EventRecorder(store.events, store.conversations)
         self.idle_seconds = idle_seconds
         # Without Slack the desk only says, truthfully, that nobody can take over.
         self.desk = desk or HandoffDesk(store, HandoffConfig(), None, 300.0, feed.publish)
@@ -159,12 +161,16 @@ class Router:
             self.on_queued()
         self._publish(customer_id, recorded)
         crashpoint("after_customer_entry")
-        if with_people:
-            return
         # A replay after a crash finds the entry where it was stored, even if a merge moved it.
         conversation = await self._conversation_of(recorded, conversation)
+        opened = bool(recorded) and recorded[0].seq == 1
+        await self.analytics.customer_message(str(item.id), conversation, message, opened)
+        if with_people:
+            return
         state = {**conversation.state, "last_address": last}
-        turn = await self.desk.rating_turn(message.text, message.postback, state)
+        turn = await self.desk.rating_turn(
+            message.text, message.postback, state, message.sender.channel
+        )
         if turn is None:
             state.pop("rating_for", None)
             turn = await self.bot.respond(
@@ -186,6 +192,16 @@ class Router:
             proven = await self.identity.resolve(message.sender, turn.evidence, message.received_at)
             self.feed.merged(proven.customer_id, proven.absorbed)
         await self._log_question(item, conversation, message, turn)
+        await self.analytics.bot_turn(
+            str(item.id),
+            conversation,
+            message.sender.channel,
+            message.text,
+            turn.decision,
+            intent=turn.intent,
+            article_id=turn.article_id,
+            score=float(turn.meta.get("score", 0.0)),
+        )
         self._publish(customer_id, replies)
         crashpoint("after_reply")
 

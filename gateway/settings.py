@@ -115,6 +115,8 @@ class Settings:
     admin_token: Secret | None = None
     webchat_identity_secret: Secret | None = None
     conversation_idle_seconds: float = 24 * 3600
+    # A customer back within this long after a conversation ended means the bot did not deflect it.
+    deflection_window_seconds: float = 24 * 3600
     delivery_max_attempts: int = 8
     max_body_bytes: int = 1024 * 1024
     crash_at: str | None = None
@@ -245,6 +247,7 @@ _PARSERS = {
     "ONETHREAD_ADMIN_TOKEN": ("admin_token", _secret),
     "WEBCHAT_IDENTITY_SECRET": ("webchat_identity_secret", _secret),
     "ONETHREAD_CONVERSATION_IDLE_SECONDS": ("conversation_idle_seconds", _positive_float),
+    "ONETHREAD_DEFLECTION_WINDOW_SECONDS": ("deflection_window_seconds", _positive_float),
     "ONETHREAD_DELIVERY_MAX_ATTEMPTS": ("delivery_max_attempts", _positive_int),
     "ONETHREAD_MAX_BODY_BYTES": ("max_body_bytes", _positive_int),
     "ONETHREAD_CRASH_AT": ("crash_at", _crash_point),

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from dialogs.bot import Reply, Turn
 from dialogs.replies import HANDOFF_UNAVAILABLE
+from gateway.analytics.events import EventRecorder
 from gateway.messages import FEED_CHANNELS, Address, Entry, Inbound, Outbound, QuickReply
 from gateway.stores.protocol import Conversation, EntryDraft, Handoff, InboxItem, Store
 from handoff import texts
@@ -70,6 +71,7 @@ class HandoffDesk:
         self.directory = directory
         self.remind_seconds = remind_seconds
         self.publish = publish
+        self.analytics = EventRecorder(store.events, store.conversations)
         self.on_queued: Callable[[], None] = lambda: None
 
     @property
@@ -111,7 +113,7 @@ class HandoffDesk:
         opens = None
         if queue.hours is not None and not queue.hours.is_open(now):
             opens = queue.hours.next_open(now)
-        handoff, _ = await self.store.handoffs.open(
+        handoff, is_new = await self.store.handoffs.open(
             Handoff(
                 id=f"hof_{uuid.uuid4().hex[:20]}",
                 conversation_id=conversation.id,
@@ -124,6 +126,8 @@ class HandoffDesk:
                 detail={"opens_at": opens.isoformat() if opens else None},
             )
         )
+        if is_new:
+            await self.analytics.handoff(handoff, channel=channel)
         text = texts.offline(opens, now) if opens else texts.CONNECTING
         return dataclasses.replace(
             turn,
@@ -146,7 +150,7 @@ class HandoffDesk:
         return [slack_op(active["id"], "mirror", text, ts=draft.ts.isoformat())]
 
     async def rating_turn(
-        self, text: str, postback: str | None, state: dict[str, Any]
+        self, text: str, postback: str | None, state: dict[str, Any], channel: str | None = None
     ) -> Turn | None:
         """The thanks for a rating, when the customer was asked for one and gave it."""
         handoff_id = state.get("rating_for")
@@ -156,6 +160,7 @@ class HandoffDesk:
         if rating is None:
             return None
         handoff = await self.store.handoffs.update(handoff_id, rating=rating)
+        await self.analytics.rating(handoff, rating, channel=channel)
         rest = {k: v for k, v in state.items() if k not in {"rating_for", "offered"}}
         ops = (
             slack_op(
@@ -224,7 +229,7 @@ class HandoffDesk:
             note = f"{handoff.agent_name or 'Someone'} has already claimed this conversation."
             await self._ops(conversation, key, [_ephemeral(handoff, item.message, note)])
             return
-        handoff = await self._assign(handoff, agent_id, agent)
+        handoff = await self._assign(handoff, agent_id, agent, item.message.received_at)
         draft, deliveries = self._to_customer(
             conversation.state, texts.JOINED.format(agent=agent), "system", None
         )
@@ -236,16 +241,14 @@ class HandoffDesk:
         state = {**conversation.state, "handoff": marker(handoff)}
         await self._record(conversation, [draft] if draft else [], key, ops, state)
 
-    async def _assign(self, handoff: Handoff, agent_id: str, agent: str) -> Handoff:
-        if handoff.status == "claimed" and handoff.agent_id == agent_id:
-            return handoff
-        return await self.store.handoffs.update(
-            handoff.id,
-            status="claimed",
-            agent_id=agent_id,
-            agent_name=agent,
-            claimed_at=datetime.now(UTC),
-        )
+    async def _assign(self, handoff: Handoff, agent_id: str, agent: str, at: datetime) -> Handoff:
+        if handoff.status != "claimed" or handoff.agent_id != agent_id:
+            handoff = await self.store.handoffs.update(
+                handoff.id, status="claimed", agent_id=agent_id, agent_name=agent, claimed_at=at
+            )
+        # Once per handoff, however often this step is replayed.
+        await self.analytics.claim(handoff)
+        return handoff
 
     async def _reply(
         self,
@@ -257,18 +260,18 @@ class HandoffDesk:
     ) -> None:
         drafts: list[EntryDraft] = []
         ops: list[Outbound] = []
+        # The time Slack's event was accepted: the same when this step is replayed.
+        at = item.message.received_at
         if handoff.status == "queued":
             # Answering is taking the conversation: no separate click needed.
-            handoff = await self._assign(handoff, agent_id, agent)
+            handoff = await self._assign(handoff, agent_id, agent, at)
             joined, deliveries = self._to_customer(
                 conversation.state, texts.JOINED.format(agent=agent), "system", None
             )
             drafts += [joined] if joined else []
             ops += [*deliveries, slack_op(handoff.id, "update")]
         if handoff.first_response_at is None:
-            handoff = await self.store.handoffs.update(
-                handoff.id, first_response_at=datetime.now(UTC)
-            )
+            handoff = await self.store.handoffs.update(handoff.id, first_response_at=at)
         draft, deliveries = self._to_customer(conversation.state, item.message.text, "agent", agent)
         if draft is None:
             note = "The customer has no channel to reach them on yet; nothing was sent."
@@ -280,6 +283,7 @@ class HandoffDesk:
         await self._record(
             conversation, [*drafts, draft], f"in:{item.id}", [*ops, *deliveries], state
         )
+        await self.analytics.agent_reply(handoff, key=str(item.id), at=at)
 
     async def _resolve(
         self,
@@ -296,6 +300,7 @@ class HandoffDesk:
             agent_id=handoff.agent_id or agent_id,
             agent_name=handoff.agent_name or agent,
         )
+        await self.analytics.resolve(handoff)
         draft, deliveries = self._to_customer(
             conversation.state,
             texts.RESOLVED.format(agent=handoff.agent_name or agent),

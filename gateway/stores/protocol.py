@@ -307,6 +307,33 @@ class Locks(Protocol):
         """Hold the key's lock for the duration of the block."""
 
 
+@dataclass(frozen=True)
+class AnalyticsEvent:
+    """One thing that happened in a conversation, for the operators' figures.
+
+    The kinds and what `data` holds for each are documented in `gateway/analytics/events.py`.
+    """
+
+    kind: str
+    at: datetime
+    conversation_id: str
+    customer_id: str
+    channel: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class EventLog(Protocol):
+    """The analytics event log: append-only, once per key, read back by time."""
+
+    async def record(self, key: str, event: AnalyticsEvent) -> bool:
+        """Store the event once per key; True when it is new."""
+
+    async def between(
+        self, start: datetime, end: datetime, limit: int = 500_000
+    ) -> list[AnalyticsEvent]:
+        """Events with start <= at < end, oldest first (ties in the order they were recorded)."""
+
+
 class Store(Protocol):
     """Everything the gateway keeps, reached through its parts."""
 
@@ -320,6 +347,7 @@ class Store(Protocol):
     handoffs: HandoffStore
     business_events: BusinessEventStore
     locks: Locks
+    events: EventLog
 
     async def ping(self) -> bool:
         """True when the store answers."""

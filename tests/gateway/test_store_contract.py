@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from gateway.messages import Address, Inbound, Outbound, QuickReply
-from gateway.stores.protocol import BusinessEvent, EntryDraft, Identity, Store
+from gateway.stores.protocol import AnalyticsEvent, BusinessEvent, EntryDraft, Identity, Store
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -371,3 +371,37 @@ async def test_deleting_a_merged_customer_erases_the_absorbed_record_too(store: 
     assert await store.transcript.entries(conv.id) == []
     fresh = await store.customers.resolve(Address("webchat", "u:ann"), None, None)
     assert fresh not in {ann, web}
+
+
+async def test_events_record_once_per_key_and_read_back_by_time(store: Store) -> None:
+    later = AnalyticsEvent(
+        "message_out",
+        T0 + timedelta(seconds=5),
+        "con_1",
+        "cus_1",
+        "sms",
+        {"decision": "answer", "article_id": "returns", "score": 0.91},
+    )
+    first = AnalyticsEvent("message_in", T0, "con_1", "cus_1", "sms")
+    same_time = AnalyticsEvent("recontact", T0, "con_1", "cus_1", "sms", {"gap_seconds": 10.0})
+    assert await store.events.record("out:1", later) is True
+    assert await store.events.record("in:1", first) is True
+    assert await store.events.record("recontact:1", same_time) is True
+    changed = AnalyticsEvent("message_in", T0, "con_2", "cus_2", "webchat")
+    assert await store.events.record("in:1", changed) is False
+    everything = await store.events.between(T0, T0 + timedelta(hours=1))
+    assert everything == [first, same_time, later]
+    assert await store.events.between(T0 + timedelta(seconds=1), T0 + timedelta(seconds=5)) == []
+    assert await store.events.between(T0 + timedelta(seconds=5), T0 + timedelta(seconds=6)) == [
+        later
+    ]
+
+
+async def test_erasing_a_customer_erases_their_events(store: Store) -> None:
+    ann = await store.customers.resolve(Address("sms", "+15550001"), "twilio", None)
+    bob = await store.customers.resolve(Address("sms", "+15550002"), "twilio", None)
+    await store.events.record("in:ann", AnalyticsEvent("message_in", T0, "con_a", ann, "sms"))
+    await store.events.record("in:bob", AnalyticsEvent("message_in", T0, "con_b", bob, "sms"))
+    assert await store.customers.delete(ann) is True
+    left = await store.events.between(T0, T0 + timedelta(hours=1))
+    assert [e.customer_id for e in left] == [bob]

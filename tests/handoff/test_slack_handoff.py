@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -215,6 +216,25 @@ async def test_web_chat_to_slack_and_back_across_sms_with_a_rating(client, fake)
     # The bot is back: a question by SMS gets the article's SMS answer.
     await post_sms(client, "SM" + "c" * 32, "how long does shipping take")
     await sms_to_ann(fake, "business days")
+
+    # Each step is in the operators' event log, once.
+    events = await store.events.between(
+        handoff.opened_at - timedelta(minutes=1), datetime.now(UTC) + timedelta(minutes=1)
+    )
+    steps = [
+        (e.kind, e.data.get("first"), e.data.get("rating"))
+        for e in events
+        if e.kind in {"handoff", "claim", "agent_reply", "resolve", "rating"}
+    ]
+    assert steps == [
+        ("handoff", None, None),
+        ("claim", None, None),
+        ("agent_reply", True, None),
+        ("agent_reply", False, None),
+        ("resolve", None, None),
+        ("rating", None, 5),
+    ]
+    assert next(e for e in events if e.kind == "handoff").data["reason"] == "human_agent"
 
     entries = await store.transcript.entries(welcome["conversation_id"])
     authors = [(e.author, e.channel) for e in entries]

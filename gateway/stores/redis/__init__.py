@@ -18,6 +18,7 @@ from redis.exceptions import ConnectionError, TimeoutError
 from gateway.stores.redis.business_events import RedisBusinessEvents
 from gateway.stores.redis.conversations import RedisConversations
 from gateway.stores.redis.customers import RedisCustomers
+from gateway.stores.redis.events import RedisEvents
 from gateway.stores.redis.handoffs import RedisHandoffs
 from gateway.stores.redis.inbox import RedisInbox
 from gateway.stores.redis.knowledge import RedisKnowledge
@@ -69,6 +70,7 @@ class RedisStore:
         self.questions = RedisQuestions(self.redis)
         self.handoffs = RedisHandoffs(self.redis)
         self.business_events = RedisBusinessEvents(self.redis, self.customers)
+        self.events = RedisEvents(self.redis)
         self.locks = RedisLocks(self.redis, lock_lease_seconds or reclaim_idle_seconds)
 
     async def open(self, wait_seconds: float = 60.0) -> RedisStore:

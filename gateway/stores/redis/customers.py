@@ -254,6 +254,7 @@ class RedisCustomers:
             await self._store.inbox.erase_sender(sender)
         family = [cid, *await self._r.smembers(keys.absorbed(cid))]
         await self._store.business_events.erase(family)
+        await self._store.events.erase(family)
         for absorbed in family[1:]:
             await self._r.delete(keys.customer(absorbed))  # another slot: its own command
         await self._r.delete(

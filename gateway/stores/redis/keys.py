@@ -131,3 +131,14 @@ def business_events(cid: str) -> str:
 def business_event_keys(cid: str) -> str:
     """The senders' keys of the customer's business events, so a repeat is one event."""
     return f"{home(cid)}cus:{cid}:evkeys"
+
+
+# The analytics event log is read by time across all customers, so it has one slot of its own.
+EVENT_LOG = f"{PREFIX}:{{ev}}:log"
+EVENT_KEYS = f"{PREFIX}:{{ev}}:keys"
+EVENT_SEQ = f"{PREFIX}:{{ev}}:seq"
+
+
+def events_of(cid: str) -> str:
+    """The event-log members about one customer, so erasing the customer erases them."""
+    return f"{PREFIX}:{{ev}}:cus:{cid}"

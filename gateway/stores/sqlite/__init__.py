@@ -9,6 +9,7 @@ from gateway.stores.sqlite.business_events import SQLiteBusinessEvents
 from gateway.stores.sqlite.conversations import SQLiteConversations
 from gateway.stores.sqlite.customers import SQLiteCustomers
 from gateway.stores.sqlite.db import Database
+from gateway.stores.sqlite.events import SQLiteEvents
 from gateway.stores.sqlite.handoffs import SQLiteHandoffs
 from gateway.stores.sqlite.knowledge import SQLiteKnowledge
 from gateway.stores.sqlite.questions import SQLiteQuestions
@@ -32,6 +33,7 @@ class SQLiteStore:
         self.business_events = SQLiteBusinessEvents(self._db)
         # One process owns an embedded store, so an in-process lock excludes everyone.
         self.locks = KeyedLock()
+        self.events = SQLiteEvents(self._db)
 
     async def open(self) -> SQLiteStore:
         """Open the file and create the schema; returns self."""

@@ -204,6 +204,7 @@ class SQLiteCustomers:
                     (sender,),
                 )
             conn.execute(f"DELETE FROM business_events WHERE customer_id IN ({marks})", ids)
+            conn.execute(f"DELETE FROM events WHERE customer_id IN ({marks})", ids)
             conn.execute(f"DELETE FROM conversations WHERE customer_id IN ({marks})", ids)
             conn.execute(f"DELETE FROM identities WHERE customer_id IN ({marks})", ids)
             conn.execute(f"DELETE FROM customers WHERE id IN ({marks})", ids)

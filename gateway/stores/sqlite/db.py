@@ -73,6 +73,13 @@ CREATE TABLE IF NOT EXISTS business_events (
 );
 CREATE INDEX IF NOT EXISTS business_events_customer ON business_events (customer_id, at);
 CREATE UNIQUE INDEX IF NOT EXISTS business_events_key ON business_events (customer_id, key);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+  at REAL NOT NULL, conversation_id TEXT NOT NULL, customer_id TEXT NOT NULL, channel TEXT,
+  data TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS events_at ON events (at, seq);
+CREATE INDEX IF NOT EXISTS events_customer ON events (customer_id);
 CREATE TABLE IF NOT EXISTS steps (key TEXT PRIMARY KEY, created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS kb_versions (
   number INTEGER PRIMARY KEY AUTOINCREMENT, content TEXT NOT NULL, author TEXT NOT NULL,

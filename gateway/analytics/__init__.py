@@ -1,0 +1,1 @@
+"""Operator analytics: an event log of what happened, and the figures computed from it."""

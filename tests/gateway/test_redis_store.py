@@ -24,11 +24,13 @@ from tests.support import gateway_settings, running_gateway
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def url(redis_url: str) -> str:
-    with redis.Redis.from_url(redis_url) as client:
+@pytest.fixture(params=["redis_url", "redis_cluster_url"])
+async def url(request: pytest.FixtureRequest) -> str:
+    """A plain Redis, then a one-node Cluster that refuses any step spanning hash slots."""
+    found = request.getfixturevalue(request.param)
+    with redis.Redis.from_url(found) as client:
         client.flushall()
-    return redis_url
+    return found
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 
 from gateway.stores.redis import keys
+from gateway.stores.redis.codec import lua
 
 # Reclaim tokens idle too long, then read new ones; answer the head item of each token's queue.
 # KEYS[1] = the shard's stream; ARGV: consumer, limit, min idle ms ('' = not this time), shard
@@ -143,8 +144,8 @@ class ShardClaimer:
         self._kind = kind
         self._idle_ms = reclaim_idle_ms
         self._reclaimed_at = 0.0
-        self._claim: AsyncScript = redis.register_script(CLAIM)
-        self._unclaim: AsyncScript = redis.register_script(UNCLAIM)
+        self._claim: AsyncScript = lua(redis, CLAIM)
+        self._unclaim: AsyncScript = lua(redis, UNCLAIM)
 
     async def claim(
         self, owner: str, limit: int, due: str = ""

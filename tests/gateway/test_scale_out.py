@@ -53,11 +53,13 @@ async def fake() -> AsyncIterator[FakeProviders]:
         yield providers
 
 
-@pytest.fixture
-def shared_redis(redis_url: str) -> str:
-    with redis.Redis.from_url(redis_url) as client:
+@pytest.fixture(params=["redis_url", "redis_cluster_url"])
+def shared_redis(request: pytest.FixtureRequest) -> str:
+    """A plain Redis, then a one-node Cluster that refuses any step spanning hash slots."""
+    url = request.getfixturevalue(request.param)
+    with redis.Redis.from_url(url) as client:
         client.flushall()
-    return redis_url
+    return url
 
 
 def environment(redis_url: str, fake: FakeProviders) -> dict[str, str]:

@@ -8,20 +8,43 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
 
 
-def _free_port(highest: int = 65535) -> int:
-    # A Cluster node also listens on its port + 10000, so its own port must be 55535 or less.
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _free_cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free too."""
     while True:
+        port = _free_port()
+        if port + 10000 > 65535:
+            continue
         with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port <= highest:
-            return port
+            try:
+                s.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+
+
+def flush(url: str) -> None:
+    """Empty a Redis, or every primary of a Redis Cluster (`?cluster=yes`)."""
+    import redis
+    from redis.cluster import RedisCluster
+
+    if url.endswith("?cluster=yes"):
+        with RedisCluster.from_url(url.removesuffix("?cluster=yes")) as client:
+            client.flushall(target_nodes=RedisCluster.PRIMARIES)
+    else:
+        with redis.Redis.from_url(url) as client:
+            client.flushall()
 
 
 def redis_binary() -> str:
@@ -40,10 +63,9 @@ def redis_server(
 ) -> Iterator[str]:
     """A redis-server with AOF on (the documented setting); yields its redis:// URL.
 
-    `cluster`: a one-node Redis Cluster owning every slot, so that Redis enforces the Cluster's
-    rule that a script, a transaction or a multi-key command touches one hash slot only.
+    `cluster`: a node for `redis_cluster`, with cluster mode on and no slots yet.
     """
-    port = port or _free_port(55535 if cluster else 65535)
+    port = port or (_free_cluster_port() if cluster else _free_port())
     directory.mkdir(parents=True, exist_ok=True)
     args = [
         redis_binary(),
@@ -71,21 +93,43 @@ def redis_server(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"redis-server did not start; see {directory / 'redis.log'}")
             time.sleep(0.05)
-        if cluster:
-            _own_every_slot(port)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-def _own_every_slot(port: int) -> None:
+@contextmanager
+def redis_cluster(directory: Path, nodes: int = 3) -> Iterator[str]:
+    """A Redis Cluster of `nodes` primaries, slots spread over them; yields `redis://…?cluster=yes`.
+
+    Each node enforces the Cluster's rule: a script, a transaction or a multi-key command touches
+    one hash slot only, and a node answers only for its own slots.
+    """
+    with ExitStack() as stack:
+        urls = [
+            stack.enter_context(redis_server(directory / f"node{n}", cluster=True))
+            for n in range(nodes)
+        ]
+        addresses = [url.removeprefix("redis://").removesuffix("/0") for url in urls]
+        cli = shutil.which("redis-cli")
+        if cli is None:
+            pytest.fail("redis-cli is not installed (it comes with redis-server)")
+        subprocess.run(
+            [cli, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        _wait_for_cluster(urls[0])
+        yield urls[0] + "?cluster=yes"
+
+
+def _wait_for_cluster(url: str) -> None:
     import redis
 
-    with redis.Redis(port=port) as client:
-        client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
-        deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 20
+    with redis.Redis.from_url(url) as client:
         while b"cluster_state:ok" not in client.execute_command("CLUSTER", "INFO"):
             if time.monotonic() > deadline:
-                raise RuntimeError("the one-node cluster did not come up")
+                raise RuntimeError("the Redis Cluster did not come up")
             time.sleep(0.05)

@@ -18,17 +18,18 @@ from gateway.settings import parse_store_url
 from gateway.stores.protocol import EntryDraft
 from gateway.stores.redis import RedisStore, keys
 from gateway.stores.redis.relay import RedisRelay
-from tests.redis_server import redis_server
+from tests.redis_server import flush, redis_server
 from tests.support import gateway_settings, running_gateway
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def url(redis_url: str) -> str:
-    with redis.Redis.from_url(redis_url) as client:
-        client.flushall()
-    return redis_url
+@pytest.fixture(params=["redis_url", "redis_cluster_url"])
+async def url(request: pytest.FixtureRequest) -> str:
+    """A plain Redis, then a Redis Cluster whose nodes refuse any step spanning hash slots."""
+    found = request.getfixturevalue(request.param)
+    flush(found)
+    return found
 
 
 @pytest.fixture

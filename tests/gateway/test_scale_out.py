@@ -15,12 +15,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-import redis
 
 from gateway.messages import Address
 from gateway.stores.redis import RedisStore
 from tests.fakes.providers import FakeProviders
 from tests.fakes.signing import twilio_form_body, twilio_headers
+from tests.redis_server import flush
 from tests.support import Visitor, free_port, gateway_process
 
 PUBLIC_URL = "https://gateway.example"
@@ -53,11 +53,12 @@ async def fake() -> AsyncIterator[FakeProviders]:
         yield providers
 
 
-@pytest.fixture
-def shared_redis(redis_url: str) -> str:
-    with redis.Redis.from_url(redis_url) as client:
-        client.flushall()
-    return redis_url
+@pytest.fixture(params=["redis_url", "redis_cluster_url"])
+def shared_redis(request: pytest.FixtureRequest) -> str:
+    """A plain Redis, then a Redis Cluster whose nodes refuse any step spanning hash slots."""
+    url = request.getfixturevalue(request.param)
+    flush(url)
+    return url
 
 
 def environment(redis_url: str, fake: FakeProviders) -> dict[str, str]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError, TimeoutError
@@ -36,15 +38,28 @@ KEY_TTL_SECONDS = 7 * 24 * 3600
 
 
 def connect(url: str) -> Redis:
-    """A client that retries a lost connection with exponential backoff before giving up."""
+    """A client that retries a lost connection with exponential backoff before giving up.
+
+    `redis://HOST:PORT/0?cluster=yes` connects to a Redis Cluster through any of its nodes.
+    """
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    cluster = query.pop("cluster", "no").lower() in {"yes", "true", "1"}
+    plain_url = urlunsplit(parts._replace(query=urlencode(query)))
+    options = {
+        "decode_responses": True,
+        "retry": Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=6),
+        "socket_connect_timeout": 2.0,
+        "socket_timeout": 10.0,
+    }
+    if cluster:
+        # The cluster client follows MOVED/ASK and sends each command to the node of its slot.
+        return RedisCluster.from_url(plain_url, **options)  # type: ignore[return-value]
     return Redis.from_url(
-        url,
-        decode_responses=True,
-        retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=6),
+        plain_url,
         retry_on_error=[ConnectionError, TimeoutError],
-        socket_connect_timeout=2.0,
-        socket_timeout=10.0,
         health_check_interval=15,
+        **options,
     )
 
 

@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from gateway.stores.protocol import BusinessEvent
 from gateway.stores.redis import keys
-from gateway.stores.redis.codec import to_dt
+from gateway.stores.redis.codec import lua, to_dt
 
 if TYPE_CHECKING:
     from gateway.stores.redis.customers import RedisCustomers
@@ -66,7 +66,7 @@ class RedisBusinessEvents:
     def __init__(self, redis: Redis, customers: RedisCustomers) -> None:
         self._r = redis
         self._customers = customers
-        self._record = redis.register_script(_RECORD)
+        self._record = lua(redis, _RECORD)
 
     async def _family(self, customer_id: str) -> list[str]:
         owner = await self._customers.surviving_id(customer_id)

@@ -7,6 +7,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
 from gateway.messages import Attachment, Entry, QuickReply
 from gateway.stores.protocol import EntryDraft
 
@@ -65,3 +68,9 @@ def entry_sort_key(raw: str) -> tuple[float, str]:
     """Time, then the step key: the order a merge lays entries out in."""
     data = json.loads(raw)
     return data["ts"], data.get("k") or ""
+
+
+def lua(redis: Redis, body: str) -> AsyncScript:
+    """A Lua script with a shebang: in a Redis Cluster, Redis then refuses any key it touches
+    outside the slot of its declared keys, so a key-layout mistake fails loudly, never silently."""
+    return redis.register_script("#!lua\n" + body)

@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from gateway.stores.protocol import Conversation
 from gateway.stores.redis import keys
-from gateway.stores.redis.codec import to_dt, ts_str
+from gateway.stores.redis.codec import lua, to_dt, ts_str
 
 _FIELDS = {"status", "last_channel", "state", "resolved_at", "last_activity_at"}
 
@@ -64,9 +64,9 @@ class RedisConversations:
 
     def __init__(self, redis: Redis) -> None:
         self._r = redis
-        self._open = redis.register_script(_OPEN)
-        self._resolve_idle = redis.register_script(_RESOLVE_IDLE)
-        self._update = redis.register_script(_UPDATE)
+        self._open = lua(redis, _OPEN)
+        self._resolve_idle = lua(redis, _RESOLVE_IDLE)
+        self._update = lua(redis, _UPDATE)
 
     async def current(self, customer_id: str, now: datetime, idle_seconds: float) -> Conversation:
         """The open conversation, or a new one when none is open or the open one went idle."""

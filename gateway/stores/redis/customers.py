@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from gateway.messages import Address
 from gateway.stores.protocol import Customer, Identity
 from gateway.stores.redis import keys
-from gateway.stores.redis.codec import entry_sort_key, now_ts, to_dt, ts_str
+from gateway.stores.redis.codec import entry_sort_key, lua, now_ts, to_dt, ts_str
 from gateway.stores.redis.conversations import conversation_from
 
 # An identity's value in the customer's identity hash: "verified_by \x1f created_at".
@@ -61,8 +61,8 @@ class RedisCustomers:
     def __init__(self, redis: Redis, store: object) -> None:
         self._r = redis
         self._store = store  # the RedisStore, for the parts a merge or erasure reaches into
-        self._touch = redis.register_script(_TOUCH)
-        self._set_attributes = redis.register_script(_SET_ATTRIBUTES)
+        self._touch = lua(redis, _TOUCH)
+        self._set_attributes = lua(redis, _SET_ATTRIBUTES)
 
     async def resolve(self, address: Address, verified_by: str | None, name: str | None) -> str:
         """The customer id owning this identity, creating customer and identity if new."""

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from gateway.stores.protocol import AnalyticsEvent
 from gateway.stores.redis import keys
-from gateway.stores.redis.codec import to_dt
+from gateway.stores.redis.codec import lua, to_dt
 
 # KEYS: key hash, sequence, log, the customer's index. ARGV: key, at, event JSON.
 _RECORD = """
@@ -47,7 +47,7 @@ class RedisEvents:
 
     def __init__(self, redis: Redis) -> None:
         self._r = redis
-        self._record = redis.register_script(_RECORD)
+        self._record = lua(redis, _RECORD)
 
     async def record(self, key: str, event: AnalyticsEvent) -> bool:
         """Store the event once per key; True when it is new."""

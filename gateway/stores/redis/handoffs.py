@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from gateway.stores.protocol import Handoff
 from gateway.stores.redis import keys
-from gateway.stores.redis.codec import to_dt, ts_str
+from gateway.stores.redis.codec import lua, to_dt, ts_str
 
 _TIMES = ("opened_at", "claimed_at", "first_response_at", "resolved_at", "reminded_at")
 _FIELDS = {
@@ -111,8 +111,8 @@ class RedisHandoffs:
     def __init__(self, redis: Redis) -> None:
         self._r = redis
         self._p = keys.HANDOFFS
-        self._open = redis.register_script(_OPEN)
-        self._update = redis.register_script(_UPDATE)
+        self._open = lua(redis, _OPEN)
+        self._update = lua(redis, _UPDATE)
 
     def _pairs(self, changes: dict[str, Any]) -> list[str]:
         pairs: list[str] = []

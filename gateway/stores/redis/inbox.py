@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from gateway.messages import Inbound
 from gateway.stores.protocol import InboxItem
 from gateway.stores.redis import keys
-from gateway.stores.redis.codec import now_ts, ts_str
+from gateway.stores.redis.codec import lua, now_ts, ts_str
 from gateway.stores.redis.streams import (
     RELEASE,
     ShardClaimer,
@@ -68,9 +68,9 @@ class RedisInbox:
     def __init__(self, redis: Redis, key_ttl: int, reclaim_idle_ms: int) -> None:
         self._r = redis
         self._key_ttl = key_ttl
-        self._accept = redis.register_script(_ACCEPT)
+        self._accept = lua(redis, _ACCEPT)
         self._claimer = ShardClaimer(redis, "in", reclaim_idle_ms)
-        self._finish = redis.register_script(_FINISH)
+        self._finish = lua(redis, _FINISH)
 
     async def accept(self, message: Inbound) -> tuple[int, bool]:
         """Store the message once per key; returns (item id, whether it is new)."""

@@ -8,7 +8,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from gateway.stores.redis import keys
-from gateway.stores.redis.codec import now_ts, to_dt, ts_str
+from gateway.stores.redis.codec import lua, now_ts, to_dt, ts_str
 
 # KEYS: counter, contents, history. ARGV: content, history record (without number), channel.
 _SAVE = """
@@ -25,7 +25,7 @@ class RedisKnowledge:
 
     def __init__(self, redis: Redis) -> None:
         self._r = redis
-        self._save = redis.register_script(_SAVE)
+        self._save = lua(redis, _SAVE)
         self._counter = keys.KNOWLEDGE + "number"
         self._contents = keys.KNOWLEDGE + "contents"
         self._history = keys.KNOWLEDGE + "history"

@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 
 from gateway.keyed_lock import KeyedLock
 from gateway.stores.redis import keys
+from gateway.stores.redis.codec import lua
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,8 @@ class RedisLocks:
         self._r = redis
         self._lease_ms = int(lease_seconds * 1000)
         self._local = KeyedLock()
-        self._release = redis.register_script(_RELEASE)
-        self._renew = redis.register_script(_RENEW)
+        self._release = lua(redis, _RELEASE)
+        self._renew = lua(redis, _RENEW)
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:

@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 from gateway.messages import Outbound
 from gateway.stores.protocol import OutboxItem
 from gateway.stores.redis import keys
-from gateway.stores.redis.codec import now_ts, to_dt, ts_str
+from gateway.stores.redis.codec import lua, now_ts, to_dt, ts_str
 from gateway.stores.redis.streams import (
     RELEASE,
     ShardClaimer,
@@ -116,10 +116,10 @@ class RedisOutbox:
     def __init__(self, redis: Redis, key_ttl: int, reclaim_idle_ms: int) -> None:
         self._r = redis
         self._key_ttl = key_ttl
-        self._enqueue = redis.register_script(_ENQUEUE)
+        self._enqueue = lua(redis, _ENQUEUE)
         self._claimer = ShardClaimer(redis, "out", reclaim_idle_ms)
-        self._finish = redis.register_script(_FINISH)
-        self._receipt = redis.register_script(_RECEIPT)
+        self._finish = lua(redis, _FINISH)
+        self._receipt = lua(redis, _RECEIPT)
         self._ranks: list[str] = []
         for name in (*_RECEIPT_ORDER, *_RECEIPT_FINAL):
             self._ranks += [name, str(receipt_rank(name))]

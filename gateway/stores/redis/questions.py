@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 
 from gateway.stores.protocol import AskedQuestion
 from gateway.stores.redis import keys
-from gateway.stores.redis.codec import to_dt, ts_str
+from gateway.stores.redis.codec import lua, to_dt, ts_str
 
 # KEYS: records, time index, the conversation's keys. ARGV: key, record, time.
 _RECORD = """
@@ -25,7 +25,7 @@ class RedisQuestions:
 
     def __init__(self, redis: Redis) -> None:
         self._r = redis
-        self._record = redis.register_script(_RECORD)
+        self._record = lua(redis, _RECORD)
         self._records = keys.QUESTIONS + "records"
         self._at = keys.QUESTIONS + "at"
 

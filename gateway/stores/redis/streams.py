@@ -12,13 +12,16 @@ writes nothing twice.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 
 from gateway.stores.redis import keys
+from gateway.stores.redis.codec import lua
 
 # Reclaim tokens idle too long, then read new ones; answer the head item of each token's queue.
 # KEYS[1] = the shard's stream; ARGV: consumer, limit, min idle ms ('' = not this time), shard
@@ -143,8 +146,8 @@ class ShardClaimer:
         self._kind = kind
         self._idle_ms = reclaim_idle_ms
         self._reclaimed_at = 0.0
-        self._claim: AsyncScript = redis.register_script(CLAIM)
-        self._unclaim: AsyncScript = redis.register_script(UNCLAIM)
+        self._claim: AsyncScript = lua(redis, CLAIM)
+        self._unclaim: AsyncScript = lua(redis, UNCLAIM)
 
     async def claim(
         self, owner: str, limit: int, due: str = ""
@@ -175,15 +178,23 @@ class ShardClaimer:
         idle: int | str = ""
         if now - self._reclaimed_at >= self._idle_ms / 4000:
             self._reclaimed_at, idle = now, self._idle_ms
-        pipe = self._r.pipeline(transaction=False)
-        for shard in range(keys.WORK_SHARDS):
-            await self._claim(
-                keys=[stream_key(self._kind, shard)],
-                args=[owner, per_shard, idle, keys.work(self._kind, shard), due],
-                client=pipe,
+        calls = [
+            (
+                [stream_key(self._kind, shard)],
+                [owner, per_shard, idle, keys.work(self._kind, shard), due],
             )
+            for shard in range(keys.WORK_SHARDS)
+        ]
+        if isinstance(self._r, RedisCluster):
+            # A cluster pipeline cannot carry scripts; the shards' nodes answer concurrently.
+            replies = await asyncio.gather(*(self._claim(keys=k, args=a) for k, a in calls))
+        else:
+            pipe = self._r.pipeline(transaction=False)
+            for k, a in calls:
+                await self._claim(keys=k, args=a, client=pipe)
+            replies = await pipe.execute()
         found: list[tuple[int, dict[str, str]]] = []
-        for reply in await pipe.execute():
+        for reply in replies:
             for raw_id, fields in zip(reply[::2], reply[1::2], strict=True):
                 found.append((int(raw_id), dict(zip(fields[::2], fields[1::2], strict=True))))
         return found

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from gateway.messages import Entry, Outbound
 from gateway.stores.protocol import EntryDraft
 from gateway.stores.redis import keys
-from gateway.stores.redis.codec import entry_from, entry_json, ts_str
+from gateway.stores.redis.codec import entry_from, entry_json, lua, ts_str
 from gateway.stores.redis.outbox import RedisOutbox
 
 # KEYS: step, transcript, conversation, staged deliveries.
@@ -60,7 +60,7 @@ class RedisTranscript:
         self._r = redis
         self._outbox = outbox
         self._key_ttl = key_ttl
-        self._append = redis.register_script(_APPEND)
+        self._append = lua(redis, _APPEND)
 
     async def append(
         self,

@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from adapters.base import DeliveryError, Sender
 from gateway import metrics
 from gateway.faults import crashpoint
-from gateway.messages import Outbound
 from gateway.stores.protocol import Inbox, InboxItem, Outbox, OutboxItem
 
 log = logging.getLogger(__name__)
 
-# Told of each failed delivery: the message, attempts made before this one, whether it is final.
-FailureHook = Callable[[Outbound, int, bool], Awaitable[None]]
+# Told of each failed delivery: the item (attempts made before this one), whether it is final,
+# and the error.
+FailureHook = Callable[[OutboxItem, bool, str], Awaitable[None]]
 
 POLL_SECONDS = 1.0
 GAUGE_SECONDS = 5.0
@@ -186,7 +186,7 @@ class DeliveryWorker(_Loop):
         final = exc.permanent or item.attempts + 1 >= budget
         if self._on_failure is not None:
             try:
-                await self._on_failure(item.message, item.attempts, final)
+                await self._on_failure(item, final, str(exc))
             except Exception:  # telling someone about a failure must not stall the queue
                 log.exception("delivery failure hook raised for outbox item %s", item.id)
         if final:

@@ -20,7 +20,14 @@ from dialogs.bot import Reply, Turn
 from dialogs.replies import HANDOFF_UNAVAILABLE
 from gateway.analytics.events import EventRecorder
 from gateway.messages import FEED_CHANNELS, Address, Entry, Inbound, Outbound, QuickReply
-from gateway.stores.protocol import Conversation, EntryDraft, Handoff, InboxItem, Store
+from gateway.stores.protocol import (
+    Conversation,
+    EntryDraft,
+    Handoff,
+    InboxItem,
+    OutboxItem,
+    Store,
+)
 from handoff import texts
 from handoff.card import MESSAGE_LIMIT, channel_label, clip, escape, waited
 from handoff.config import Facts, HandoffConfig
@@ -357,8 +364,13 @@ class HandoffDesk:
 
     # Delivery feedback and timers --------------------------------------------------------
 
-    async def delivery_failed(self, item_message: Outbound, attempts: int, final: bool) -> None:
-        """Tell the customer the truth when their handoff cannot reach Slack."""
+    async def delivery_failed(self, item: OutboxItem, final: bool, error: str) -> None:
+        """Tell the customer the truth when their handoff cannot reach Slack, and the agent when
+        a reply cannot reach the customer (WhatsApp's 24-hour window, a number gone…)."""
+        item_message, attempts = item.message, item.attempts
+        if final and item_message.meta.get("handoff") and item_message.to.channel != "slack":
+            await self._undelivered(item, error)
+            return
         if item_message.to.channel != "slack" or item_message.meta.get("op") != "open":
             return
         handoff = await self.store.handoffs.get(item_message.to.address)
@@ -388,6 +400,23 @@ class HandoffDesk:
             await self._record(
                 conversation, [draft] if draft else [], f"delayed:{handoff.id}", deliveries, None
             )
+
+    async def _undelivered(self, item: OutboxItem, error: str) -> None:
+        handoff = await self.store.handoffs.get(item.message.meta["handoff"])
+        if handoff is None or not self.enabled:
+            return
+        said = clip(escape(self.redact(item.message.text)), 1000)
+        note = (
+            f":warning: Not delivered to the customer by {channel_label(item.message.to.channel)}"
+            f" ({escape(error)}). They have not seen:\n> {said}"
+        )
+        await self.store.transcript.append(
+            handoff.conversation_id,
+            [],
+            key=f"undelivered:{item.id}",
+            deliveries=[slack_op(handoff.id, "note", note)],
+        )
+        self.on_queued()
 
     async def remind_due(self, now: datetime) -> int:
         """Remind and escalate every handoff left unclaimed too long; returns how many."""
@@ -450,7 +479,11 @@ class HandoffDesk:
         )
         if to.channel in FEED_CHANNELS:
             return draft, []
-        return draft, [Outbound(to, text, quick_replies, author=author, author_name=name)]
+        # Naming the handoff lets a failed delivery be reported in the agent's thread.
+        meta = {"handoff": state["handoff"]["id"]} if state.get("handoff") else {}
+        return draft, [
+            Outbound(to, text, quick_replies, author=author, author_name=name, meta=meta)
+        ]
 
     async def _ops(self, conversation: Conversation, key: str, ops: list[Outbound]) -> None:
         await self._record(conversation, [], key, ops, None)

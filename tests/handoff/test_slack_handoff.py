@@ -240,3 +240,19 @@ async def test_web_chat_to_slack_and_back_across_sms_with_a_rating(client, fake)
     authors = [(e.author, e.channel) for e in entries]
     assert ("agent", "webchat") in authors and ("agent", "sms") in authors
     assert authors[-1] == ("bot", "sms")
+
+
+async def test_an_agent_reply_that_cannot_be_delivered_is_reported_in_the_thread(
+    client, fake
+) -> None:
+    agent = SlackAgent(client)
+    await post_sms(client, "SM" + "d" * 32, "I want to talk to a person")
+    await sms_to_ann(fake, "passing this conversation")
+    _, root_ts, handoff_id, _ = await root_post(fake)
+    await until_posted(client, handoff_id)
+    await agent.click("onethread.claim", root_ts, value=handoff_id)
+    await sms_to_ann(fake, "has joined")
+    fake.fail_next("twilio", status=400, path=MESSAGES_PATH)  # e.g. the number opted out
+    await agent.reply(root_ts, "Here is your tracking link")
+    (warning,) = await thread_text(fake, root_ts, "Not delivered to the customer by SMS")
+    assert "Here is your tracking link" in warning.params["text"]

@@ -16,6 +16,7 @@ import platform
 import signal
 import socket
 import sys
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
@@ -65,6 +66,60 @@ def questions_from(first: int) -> Iterator[str]:
 def ready_print(name: str, port: int) -> Callable[[str], None]:
     """The line the parent waits for, on stderr, instead of aiohttp's banner."""
     return lambda _: print(f"{name} {READY_MARKER} http://{LOOPBACK}:{port}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- reporting fakes
+
+# What a reporting fake says about one request it answered: a JSON-able event, or None.
+Describe = Callable[[Any, Any, float], Awaitable[dict[str, Any] | None]]
+
+
+def serve_reporting_fake(fake: Any, port: int, feed_path: str, describe: Describe) -> None:
+    """Run a tests.fakes FakeProviders app plus a WebSocket at `feed_path` that streams, for each
+    request, what `describe(request, response, arrived)` makes of it (None: nothing)."""
+    from aiohttp import web
+
+    listeners: set[web.WebSocketResponse] = set()
+
+    @web.middleware
+    async def report(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        # The clock is read before the fake even reads the body: this is when the call arrived.
+        # CLOCK_MONOTONIC is one clock for every process on the host, so the client can use it.
+        arrived = time.monotonic()
+        response = await handler(request)
+        event = await describe(request, response, arrived)
+        if event is not None:
+            text = json.dumps(event)
+            for ws in list(listeners):
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await ws.send_str(text)
+            fake.clear()  # nobody reads the records; keep memory flat over long runs
+        return response
+
+    async def feed(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        listeners.add(ws)
+        try:
+            async for _ in ws:
+                pass
+        finally:
+            listeners.discard(ws)
+        return ws
+
+    app = fake.make_app()
+    app.middlewares.append(report)
+    app.router.add_get(feed_path, feed)
+    web.run_app(
+        app,
+        host=LOOPBACK,
+        port=port,
+        print=ready_print("fake", port),
+        access_log=None,
+        shutdown_timeout=2,
+    )
 
 
 # --------------------------------------------------------------------------- server processes

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,47 +81,16 @@ def _feed_event(record: RecordedRequest, arrived: float, status: int) -> dict[st
 def serve_fake(port: int) -> None:
     """Run tests.fakes' FakeProviders, plus a WebSocket that reports each Slack call as it comes."""
     fake = ReportingFake(port=port)
-    listeners: set[web.WebSocketResponse] = set()
 
-    @web.middleware
-    async def report_calls(
-        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
-        # The clock is read before the fake reads the body: this is when the call arrived.
-        # CLOCK_MONOTONIC is one clock for every process on the host, so the client can use it.
-        arrived = time.monotonic()
-        response = await handler(request)
+    async def describe(
+        request: web.Request, response: web.StreamResponse, arrived: float
+    ) -> dict[str, Any] | None:
         record = request.get(RECORD_KEY)
-        if record is not None and record.provider == "slack":
-            event = json.dumps(_feed_event(record, arrived, response.status))
-            for ws in list(listeners):
-                with contextlib.suppress(ConnectionError, RuntimeError):
-                    await ws.send_str(event)
-            fake.clear()  # nobody reads the records; the Slack state (messages) is kept
-        return response
+        if record is None or record.provider != "slack":
+            return None
+        return _feed_event(record, arrived, response.status)
 
-    async def feed(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        listeners.add(ws)
-        try:
-            async for _ in ws:
-                pass
-        finally:
-            listeners.discard(ws)
-        return ws
-
-    app = fake.make_app()
-    app.middlewares.append(report_calls)
-    app.router.add_get(FEED_PATH, feed)
-    web.run_app(
-        app,
-        host=LOOPBACK,
-        port=port,
-        print=harness.ready_print("fake", port),
-        access_log=None,
-        shutdown_timeout=2,
-    )
+    harness.serve_reporting_fake(fake, port, FEED_PATH, describe)
 
 
 # --------------------------------------------------------------------------- baseline server

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,49 +51,16 @@ def serve_fake(port: int) -> None:
     from tests.fakes.providers import FakeProviders
 
     fake = FakeProviders(twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN, port=port)
-    listeners: set[web.WebSocketResponse] = set()
 
-    @web.middleware
-    async def report_replies(
-        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
-        # The clock is read before the fake even reads the body: this is when the reply arrived.
-        # CLOCK_MONOTONIC is one clock for every process on the host, so the client can use it.
-        arrived = time.monotonic()
-        response = await handler(request)
-        if request.method == "POST" and request.path.endswith("/Messages.json"):
-            form = await request.post()  # parsed and cached already by the fake
-            event = json.dumps(
-                {"to": str(form.get("To", "")), "at": arrived, "status": response.status}
-            )
-            for ws in list(listeners):
-                with contextlib.suppress(ConnectionError, RuntimeError):
-                    await ws.send_str(event)
-            fake.clear()  # nobody reads the records; keep memory flat over long runs
-        return response
+    async def describe(
+        request: web.Request, response: web.StreamResponse, arrived: float
+    ) -> dict[str, Any] | None:
+        if request.method != "POST" or not request.path.endswith("/Messages.json"):
+            return None
+        form = await request.post()  # parsed and cached already by the fake
+        return {"to": str(form.get("To", "")), "at": arrived, "status": response.status}
 
-    async def events(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        listeners.add(ws)
-        try:
-            async for _ in ws:
-                pass
-        finally:
-            listeners.discard(ws)
-        return ws
-
-    app = fake.make_app()
-    app.middlewares.append(report_replies)
-    app.router.add_get(EVENTS_PATH, events)
-    web.run_app(
-        app,
-        host=LOOPBACK,
-        port=port,
-        print=harness.ready_print("fake", port),
-        access_log=None,
-        shutdown_timeout=2,
-    )
+    harness.serve_reporting_fake(fake, port, EVENTS_PATH, describe)
 
 
 # --------------------------------------------------------------------------- baseline server

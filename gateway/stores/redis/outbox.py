@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from gateway.messages import Outbound
 from gateway.stores.protocol import OutboxItem
+from gateway.stores.receipts import RECEIPT_FINAL, RECEIPT_ORDER, receipt_rank
 from gateway.stores.redis import keys
 from gateway.stores.redis.codec import lua, now_ts, to_dt, ts_str
 from gateway.stores.redis.streams import (
@@ -71,17 +72,6 @@ return 1
 """
 )
 
-_RECEIPT_ORDER = ("queued", "accepted", "sending", "sent", "delivered", "read")
-_RECEIPT_FINAL = frozenset({"failed", "undelivered"})
-
-
-def receipt_rank(status: str | None) -> int:
-    """How far along a provider status is; failures outrank everything."""
-    if status in _RECEIPT_FINAL:
-        return len(_RECEIPT_ORDER) + 1
-    return _RECEIPT_ORDER.index(status) + 1 if status in _RECEIPT_ORDER else 0
-
-
 # Keep the furthest status: reports arrive out of order ("delivered" after "read").
 # KEYS: item. ARGV: status, its rank, ranks of every known status as name/rank pairs, now.
 _RECEIPT = """
@@ -121,7 +111,7 @@ class RedisOutbox:
         self._finish = lua(redis, _FINISH)
         self._receipt = lua(redis, _RECEIPT)
         self._ranks: list[str] = []
-        for name in (*_RECEIPT_ORDER, *_RECEIPT_FINAL):
+        for name in (*RECEIPT_ORDER, *RECEIPT_FINAL):
             self._ranks += [name, str(receipt_rank(name))]
 
     async def enqueue(self, conversation_id: str, message: Outbound, key: str) -> int:

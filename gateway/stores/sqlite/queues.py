@@ -8,6 +8,7 @@ from datetime import datetime
 
 from gateway.messages import Inbound, Outbound
 from gateway.stores.protocol import InboxItem, OutboxItem
+from gateway.stores.receipts import receipt_rank
 from gateway.stores.sqlite.db import Database, now_ts, to_dt
 
 
@@ -95,17 +96,6 @@ class SQLiteInbox:
             return int(count)
 
         return await self._db.run(tx)
-
-
-_RECEIPT_ORDER = ("queued", "accepted", "sending", "sent", "delivered", "read")
-_RECEIPT_FINAL = frozenset({"failed", "undelivered"})
-
-
-def receipt_rank(status: str | None) -> int:
-    """How far along a provider status is; failures outrank everything."""
-    if status in _RECEIPT_FINAL:
-        return len(_RECEIPT_ORDER) + 1
-    return _RECEIPT_ORDER.index(status) + 1 if status in _RECEIPT_ORDER else 0
 
 
 def _row_to_outbox(row: sqlite3.Row) -> OutboxItem:

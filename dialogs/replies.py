@@ -1,4 +1,4 @@
-"""Short replies for conversation moves and for intents whose self-service flow is not built yet."""
+"""Short replies for conversation moves and for intents no self-service flow acts on."""
 
 from __future__ import annotations
 

@@ -265,8 +265,8 @@ _PARSERS = {
     "ONETHREAD_ACTION_ENDPOINT": ("action_endpoint", _url),
 }
 
-# Channel credentials arrive with later issues; they are recognised now so that a half-configured
-# channel is refused instead of silently ignored.
+# Credentials that only work together: a half-configured channel is refused at start-up instead of
+# silently ignored (or, worse, left as an unauthenticated endpoint).
 CHANNEL_GROUPS: dict[str, tuple[str, ...]] = {
     "twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"),
     "telegram": ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"),

@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     # The twilio SDK logs every request's headers at INFO: noise, and costly per reply.
     logging.getLogger("twilio").setLevel(logging.WARNING)
+    # rasa-sdk announces each registered action at INFO: a screenful at every start.
+    logging.getLogger("rasa_sdk").setLevel(logging.WARNING)
     try:
         settings = load_settings()
     except SettingsError as exc:

@@ -34,6 +34,12 @@ class Customer:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+# The state key of a conversation people are handling (see handoff/desk.py): such a conversation
+# never goes idle, or a customer writing back after a long wait would reach the bot while an
+# agent still has them.
+WITH_PEOPLE = "handoff"
+
+
 @dataclass(frozen=True)
 class Conversation:
     """One conversation of a customer: open until resolved, idle-expired or merged."""
@@ -113,7 +119,10 @@ class ConversationStore(Protocol):
     """Conversations and their lifecycle."""
 
     async def current(self, customer_id: str, now: datetime, idle_seconds: float) -> Conversation:
-        """The open conversation, or a new one when none is open or the open one went idle."""
+        """The open conversation, or a new one when none is open or the open one went idle.
+
+        A conversation whose state holds a `handoff` (people are handling it) never goes idle.
+        """
 
     async def get(self, conversation_id: str) -> Conversation | None:
         """One conversation by id."""

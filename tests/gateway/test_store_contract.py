@@ -103,6 +103,19 @@ async def test_idle_conversation_is_resolved_and_a_new_one_opens(store: Store) -
     assert [e.text for e in await store.transcript.entries(first.id)] == ["a"]
 
 
+async def test_a_conversation_people_are_handling_does_not_go_idle(store: Store) -> None:
+    cid = await store.customers.resolve(Address("webchat", "v:1"), None, None)
+    first = await store.conversations.current(cid, T0, idle_seconds=60)
+    await store.transcript.append(
+        first.id, [draft("a person please", T0)], key="a", state={"handoff": {"id": "hof_1"}}
+    )
+    days_later = await store.conversations.current(cid, T0 + timedelta(days=3), idle_seconds=60)
+    assert days_later.id == first.id and days_later.status == "open"
+    await store.conversations.update(first.id, state={})
+    after = await store.conversations.current(cid, T0 + timedelta(days=3), idle_seconds=60)
+    assert after.id != first.id
+
+
 async def test_merge_folds_transcripts_in_time_order_into_one_open_conversation(
     store: Store,
 ) -> None:

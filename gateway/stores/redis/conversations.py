@@ -8,7 +8,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from gateway.stores.protocol import Conversation
+from gateway.stores.protocol import WITH_PEOPLE, Conversation
 from gateway.stores.redis import keys
 from gateway.stores.redis.codec import lua, to_dt, ts_str
 
@@ -76,7 +76,8 @@ class RedisConversations:
             if pointer:
                 row = await self._r.hgetall(keys.conversation(pointer))
                 if row and row["status"] == "open":
-                    if ts - float(row["last_activity_at"]) <= idle_seconds:
+                    idle = ts - float(row["last_activity_at"]) > idle_seconds
+                    if not idle or WITH_PEOPLE in json.loads(row.get("state") or "{}"):
                         return conversation_from(pointer, row)
                     state = {**json.loads(row.get("state") or "{}"), "resolution": "idle"}
                     await self._resolve_idle(

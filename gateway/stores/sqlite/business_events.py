@@ -44,8 +44,14 @@ class SQLiteBusinessEvents:
             conn.execute(
                 "INSERT INTO business_events (id, customer_id, type, at, data, key)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (stored.id, owner, stored.type, stored.at.timestamp(),
-                 json.dumps(stored.data), stored.key),
+                (
+                    stored.id,
+                    owner,
+                    stored.type,
+                    stored.at.timestamp(),
+                    json.dumps(stored.data),
+                    stored.key,
+                ),
             )
             return stored, True
 

@@ -7,7 +7,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from gateway.stores.protocol import Conversation
+from gateway.stores.protocol import WITH_PEOPLE, Conversation
 from gateway.stores.sqlite.db import Database, new_id, to_dt
 
 _COLUMNS = {"status", "last_channel", "state", "resolved_at", "last_activity_at"}
@@ -92,7 +92,10 @@ class SQLiteConversations:
                 " ORDER BY last_activity_at DESC LIMIT 1",
                 (customer_id,),
             ).fetchone()
-            if row is not None and ts - row["last_activity_at"] <= idle_seconds:
+            if row is not None and (
+                ts - row["last_activity_at"] <= idle_seconds
+                or WITH_PEOPLE in json.loads(row["state"])
+            ):
                 return row_to_conversation(row)
             if row is not None:
                 conn.execute(

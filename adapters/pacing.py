@@ -16,15 +16,21 @@ from gateway.messages import Outbound
 
 
 class Pacer:
-    """Spaces sends: at least `per_recipient` seconds apart per key, `per_second` in all."""
+    """Spaces sends: at least `per_recipient` seconds apart per key, `per_second` in all.
+
+    `burst` lets that many sends to one key go at once after a quiet spell, the average staying one
+    per `per_recipient` (a generic cell rate: each key's schedule may run `burst - 1` gaps ahead).
+    """
 
     def __init__(
         self,
         per_recipient: float,
         per_second: float,
         clock: Callable[[], float] = time.monotonic,
+        burst: int = 1,
     ) -> None:
         self._gap = per_recipient
+        self._ahead = per_recipient * (max(1, burst) - 1)
         self._spacing = 1.0 / per_second
         self._clock = clock
         self._next_for: dict[str, float] = {}
@@ -34,12 +40,13 @@ class Pacer:
     def reserve(self, key: str) -> float:
         """Book the next slot for key; returns how long to wait for it (0 when free now)."""
         now = self._clock()
-        start = max(now, self._next_for.get(key, 0.0), self._next_any)
-        self._next_for[key] = start + self._gap
+        scheduled = self._next_for.get(key, 0.0)
+        start = max(now, scheduled - self._ahead, self._next_any)
+        self._next_for[key] = max(scheduled, start) + self._gap
         self._next_any = start + self._spacing
         if len(self._next_for) > 10_000:
             # Forget recipients whose slot has passed, so the table stays small.
-            self._next_for = {k: t for k, t in self._next_for.items() if t > now}
+            self._next_for = {k: t for k, t in self._next_for.items() if t - self._ahead > now}
         return start - now
 
     async def wait(self, key: str) -> None:

@@ -84,8 +84,9 @@ class SlackSender:
         self.store = store
         self.config = config
         self.default_channel = default_channel
-        # chat.postMessage: about one message a second per channel.
-        self.pacer = pacer or Pacer(1.0, 20.0)
+        # chat.postMessage: about one message a second per channel; Slack allows short bursts,
+        # so a card and its transcript go at once, and a 429 is waited out like any other.
+        self.pacer = pacer or Pacer(1.0, 20.0, burst=3)
 
     async def close(self) -> None:
         """The client holds no session between calls."""

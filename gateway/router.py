@@ -149,7 +149,8 @@ class Router:
         last = {"channel": message.sender.channel, "address": message.sender.address}
         # While people have the conversation the bot stays quiet and the thread gets the message.
         mirrored = self.desk.mirror(conversation.state, draft)
-        with_people = bool(conversation.state.get("handoff"))
+        # (If Slack was switched off meanwhile, nobody is left to answer: the bot takes over.)
+        with_people = bool(conversation.state.get("handoff")) and self.desk.enabled
         recorded = await self.store.transcript.append(
             conversation.id,
             [draft],

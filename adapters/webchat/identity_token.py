@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jwt
 
@@ -23,6 +23,8 @@ class VisitorClaims:
     email: str | None = None
     phone: str | None = None
     name: str | None = None
+    # Facts the site vouches for that route a handoff (vip, plan, language…).
+    attributes: dict[str, str | int | float | bool] = field(default_factory=dict)
 
     def evidence(self) -> tuple[Evidence, ...]:
         """The verified phone and email, as identity evidence."""
@@ -48,4 +50,23 @@ def verify_identity_token(token: str, secret: str) -> VisitorClaims:
             raise IdentityTokenError(f"claim {key!r} must be a string of at most 256 characters")
     if not values["sub"]:
         raise IdentityTokenError("claim 'sub' is empty")
-    return VisitorClaims(**values)
+    return VisitorClaims(**values, attributes=_attributes(claims))
+
+
+MAX_ATTRIBUTES = 20
+
+
+def _attributes(claims: dict) -> dict[str, str | int | float | bool]:
+    raw = claims.get("attributes", {})
+    if not isinstance(raw, dict) or len(raw) > MAX_ATTRIBUTES:
+        raise IdentityTokenError(
+            f"claim 'attributes' must be an object of at most {MAX_ATTRIBUTES}"
+        )
+    for key, value in raw.items():
+        scalar = isinstance(value, str | int | float | bool) and len(str(value)) <= 256
+        if not (isinstance(key, str) and 0 < len(key) <= 64 and scalar):
+            raise IdentityTokenError(f"attribute {key!r} must be a string, number or boolean")
+    locale = claims.get("locale")
+    if isinstance(locale, str) and locale:
+        return {"language": locale[:16], **raw}
+    return dict(raw)

@@ -39,6 +39,7 @@ class WebchatSession:
         self._sender: Address | None = None
         self._evidence: tuple[Evidence, ...] = ()
         self._name: str | None = None
+        self._attributes: dict[str, str | int | float | bool] = {}
         self._customer_id: str | None = None
         self._conversation_id: str | None = None
         self._sent_seq = 0
@@ -67,7 +68,7 @@ class WebchatSession:
     async def _hello(self, hello: Hello) -> None:
         secret = self._services.settings.webchat_identity_secret
         self._sender = Address("webchat", f"v:{hello.visitor_id}")
-        self._evidence, self._name = (), None
+        self._evidence, self._name, self._attributes = (), None, {}
         if hello.identity_token and secret is None:
             await self._send(
                 error_frame(
@@ -84,6 +85,7 @@ class WebchatSession:
             else:
                 self._sender = Address("webchat", f"u:{claims.sub}")
                 self._evidence, self._name = claims.evidence(), claims.name
+                self._attributes = claims.attributes
         await self._attach(hello.last_seq, hello.conversation_id)
 
     async def _attach(self, last_seq: int, conversation_id: str | None) -> None:
@@ -98,6 +100,10 @@ class WebchatSession:
             sender_verified_by="webchat_jwt" if self._evidence or self._name else None,
         )
         services.feed.merged(resolution.customer_id, resolution.absorbed)
+        if self._attributes:
+            await services.store.customers.update_attributes(
+                resolution.customer_id, self._attributes
+            )
         self._subscribe(resolution.customer_id)
         conversation = await services.store.conversations.current(
             resolution.customer_id, now, services.settings.conversation_idle_seconds

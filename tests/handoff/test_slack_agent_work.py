@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import jwt
 import pytest
 
 from gateway.http_ops import SERVICES
@@ -209,22 +210,43 @@ async def test_routing_rules_pick_the_queue_and_priority(tmp_path, fake) -> None
         "queues": {"vip": {"channel": VIP_CHANNEL}},
         "routes": [{"when": {"attribute": {"vip": True}}, "queue": "vip", "priority": "high"}],
     }
-    async with gateway(tmp_path, fake, config) as client, visitor(client) as ann:
-        welcome = await ann.hello("visitor-vip")
-        headers = {"Authorization": "Bearer unused"}  # admin API is closed without a token
-        resp = await client.patch(
-            f"/api/v1/customers/{welcome['customer_id']}",
-            json={"attributes": {"vip": True}},
-            headers=headers,
-        )
-        assert resp.status == 401
+    # The site vouches for the VIP in its signed identity token.
+    token = jwt.encode(
+        {"sub": "user-vip", "name": "Vera", "attributes": {"vip": True}, "locale": "de-AT"},
+        SITE_SECRET,
+        algorithm="HS256",
+    )
+    async with gateway(tmp_path, fake, config) as client, visitor(client) as vera:
+        welcome = await vera.hello("visitor-vip", identity_token=token)
         store = client.server.app[SERVICES].store
-        await store.customers.update_attributes(welcome["customer_id"], {"vip": True})
-        await ann.say("I want to talk to a person")
+        customer = await store.customers.get(welcome["customer_id"])
+        assert customer.attributes == {"vip": True, "language": "de-AT"}
+        await vera.say("I want to talk to a person")
         root, _, handoff_id, blocks = await root_post(fake)
         assert root.params["channel"] == VIP_CHANNEL
         assert "high priority" in json.dumps(blocks)
         assert (await store.handoffs.get(handoff_id)).priority == "high"
+
+
+async def test_attributes_set_by_the_admin_api_route_too(tmp_path, fake) -> None:
+    config = {
+        "queues": {"vip": {"channel": VIP_CHANNEL}},
+        "routes": [{"when": {"attribute": {"plan": "gold"}}, "queue": "vip"}],
+    }
+    admin = {"Authorization": "Bearer admin-token-for-tests"}
+    async with (
+        gateway(tmp_path, fake, config, admin_token=Secret("admin-token-for-tests")) as client,
+        visitor(client) as ann,
+    ):
+        welcome = await ann.hello("visitor-gold")
+        path = f"/api/v1/customers/{welcome['customer_id']}"
+        refused = await client.patch(path, json={"attributes": {"plan": ["gold"]}}, headers=admin)
+        assert refused.status == 400
+        resp = await client.patch(path, json={"attributes": {"plan": "gold"}}, headers=admin)
+        assert resp.status == 200 and (await resp.json())["attributes"] == {"plan": "gold"}
+        await ann.say("I want to talk to a person")
+        root, _, _, _ = await root_post(fake)
+        assert root.params["channel"] == VIP_CHANNEL
 
 
 async def test_a_trigger_rule_hands_off_at_once(tmp_path, fake) -> None:

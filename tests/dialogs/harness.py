@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -176,6 +177,20 @@ def commerce_server(backend: DemoCommerce) -> Iterator[str]:
         loop.close()
 
 
+def _until_healthy(url: str, proc: subprocess.Popen, log: list[str], wait: float = 60.0) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError("rasa-sdk action server is not healthy:\n" + "".join(log))
+        time.sleep(0.1)
+
+
 @contextmanager
 def rasa_action_server(commerce_url: str) -> Iterator[str]:
     """rasa-sdk's own action server (`python -m rasa_sdk`) serving dialogs.actions."""
@@ -200,6 +215,8 @@ def rasa_action_server(commerce_url: str) -> Iterator[str]:
     try:
         up.wait(timeout=120)
         assert proc.poll() is None, "".join(log)
+        # Sanic says "up and running" before its worker listens: ask its /health until it answers.
+        _until_healthy(f"http://127.0.0.1:{port}/health", proc, log)
         yield f"http://127.0.0.1:{port}/webhook"
     finally:
         proc.terminate()

@@ -121,9 +121,13 @@ class Ranking:
     foreign_names: tuple[str, ...] = ()  # capitalised names the knowledge base never uses
 
 
-#: Capitalised words that are not names of anything.
-_COMMON_CAPS = frozenset({"I", "Im", "Ive", "Id", "Ill", "Hi", "Hello", "Hey", "Thanks", "Please",
-                          "Ok", "Okay", "Yes", "No"})
+# Capitalised words that name no business: greetings, and the calendar ("ordered in October").
+_COMMON_CAPS = frozenset({
+    "I", "Im", "Ive", "Id", "Ill", "Hi", "Hello", "Hey", "Thanks", "Please", "Ok", "Okay", "Yes",
+    "No", "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+    "Saturday", "Sunday", "Today", "Tomorrow", "Yesterday",
+})  # fmt: skip
 
 
 def content_words(text: str) -> list[str]:

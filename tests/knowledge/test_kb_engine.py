@@ -48,6 +48,8 @@ def test_foreign_names_ignore_known_words_and_places() -> None:
     assert vocab.foreign_names("What's Patagonia's warranty like?") == ("Patagonia",)
     assert vocab.foreign_names("is the Denver store open") == ()
     assert vocab.foreign_names("Hi, can you ship to Ohio? Thanks") == ()
+    # The calendar names no business: a date in a question must not turn it away.
+    assert vocab.foreign_names("I ordered in October, can I still return it Monday?") == ()
 
 
 def test_sparse_view_matches_sklearn(demo_kb: KnowledgeBase) -> None:

@@ -27,6 +27,15 @@ class Address:
     address: str
 
 
+def reply_address(sender: Address, state: dict[str, Any]) -> Address:
+    """Where replies go: where the customer wrote, unless they chose another channel from there
+    (`state["reply_to"]`, set when a web chat customer asks to continue by SMS)."""
+    chosen = state.get("reply_to")
+    if chosen and sender.channel in FEED_CHANNELS:
+        return Address(chosen["channel"], chosen["address"])
+    return sender
+
+
 @dataclass(frozen=True)
 class Evidence:
     """A verified fact about who the sender is: a phone (E.164) or email, and who vouches for it."""

@@ -18,8 +18,15 @@ from gateway.analytics.events import EventRecorder
 from gateway.faults import crashpoint
 from gateway.feed import Feed
 from gateway.identity import IdentityResolver
-from gateway.messages import FEED_CHANNELS, Address, Entry, Inbound, Outbound
-from gateway.stores.protocol import AskedQuestion, Conversation, EntryDraft, InboxItem, Store
+from gateway.messages import FEED_CHANNELS, Address, Entry, Inbound, Outbound, reply_address
+from gateway.stores.protocol import (
+    WITH_PEOPLE,
+    AskedQuestion,
+    Conversation,
+    EntryDraft,
+    InboxItem,
+    Store,
+)
 from handoff.config import HandoffConfig
 from handoff.desk import HandoffDesk
 
@@ -53,14 +60,6 @@ def picked_option(message: Inbound, offered: list[dict]) -> Inbound:
         if 0 <= index < len(offered):
             return dataclasses.replace(message, postback=offered[index]["payload"])
     return message
-
-
-def reply_address(sender: Address, state: dict) -> Address:
-    """Where replies go: where the customer wrote, unless they chose another channel from there."""
-    chosen = state.get("reply_to")
-    if chosen and sender.channel in FEED_CHANNELS:
-        return Address(chosen["channel"], chosen["address"])
-    return sender
 
 
 def shared_summary(message: Inbound) -> str:
@@ -150,7 +149,7 @@ class Router:
         # While people have the conversation the bot stays quiet and the thread gets the message.
         mirrored = self.desk.mirror(conversation.state, draft)
         # (If Slack was switched off meanwhile, nobody is left to answer: the bot takes over.)
-        with_people = bool(conversation.state.get("handoff")) and self.desk.enabled
+        with_people = bool(conversation.state.get(WITH_PEOPLE)) and self.desk.enabled
         recorded = await self.store.transcript.append(
             conversation.id,
             [draft],
@@ -174,6 +173,8 @@ class Router:
         )
         if turn is None:
             state.pop("rating_for", None)
+            # Read once: the flows check ownership with it, the desk routes by its attributes.
+            customer = await self.store.customers.get(customer_id)
             turn = await self.bot.respond(
                 message.text,
                 message.postback,
@@ -181,12 +182,12 @@ class Router:
                 state,
                 shared=shared_kind(message),
                 reply_channel=reply_address(message.sender, state).channel,
-                customer=await self.store.customers.get(customer_id),
+                customer=customer,
             )
             channel = message.sender.channel
-            reason = turn.handoff or await self.desk.trigger(turn, customer_id, channel)
+            reason = turn.handoff or await self.desk.trigger(turn, customer, channel)
             if reason:
-                turn = await self.desk.open(turn, conversation, customer_id, channel, reason)
+                turn = await self.desk.open(turn, conversation, customer, channel, reason)
         metrics.BOT_DECISIONS.labels(decision=turn.decision).inc()
         replies = await self._record_turn(item, conversation, turn, message.sender)
         if turn.evidence:

@@ -8,7 +8,6 @@ Slack is down reaches Slack when it is back, and a crash redoes a step without d
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import uuid
@@ -19,9 +18,19 @@ from typing import Any, Protocol
 from dialogs.bot import Reply, Turn
 from dialogs.replies import HANDOFF_UNAVAILABLE
 from gateway.analytics.events import EventRecorder
-from gateway.messages import FEED_CHANNELS, Address, Entry, Inbound, Outbound, QuickReply
+from gateway.messages import (
+    FEED_CHANNELS,
+    Address,
+    Entry,
+    Inbound,
+    Outbound,
+    QuickReply,
+    reply_address,
+)
 from gateway.stores.protocol import (
+    WITH_PEOPLE,
     Conversation,
+    Customer,
     EntryDraft,
     Handoff,
     InboxItem,
@@ -48,11 +57,8 @@ def marker(handoff: Handoff) -> dict[str, Any]:
 
 def customer_address(state: dict[str, Any]) -> Address | None:
     """Where the customer wrote last (or chose to be answered), for agent replies."""
-    chosen = state.get("reply_to")
     last = state.get("last_address")
-    if last and last["channel"] in FEED_CHANNELS and chosen:
-        return Address(chosen["channel"], chosen["address"])
-    return Address(last["channel"], last["address"]) if last else None
+    return reply_address(Address(last["channel"], last["address"]), state) if last else None
 
 
 class AgentDirectory(Protocol):
@@ -92,18 +98,20 @@ class HandoffDesk:
 
     # Customer side -----------------------------------------------------------------------
 
-    async def trigger(self, turn: Turn, customer_id: str, channel: str) -> str | None:
+    async def trigger(self, turn: Turn, customer: Customer | None, channel: str) -> str | None:
         """A configured rule's reason to hand this turn off, if one matches."""
         if not self.enabled or not self.config.triggers or turn.handoff:
             return None
-        customer = await self.store.customers.get(customer_id)
-        attributes = customer.attributes if customer else {}
-        facts = Facts(channel, turn.intent, attributes.get("language"), attributes)
-        reason = self.config.trigger(facts)
+        reason = self.config.trigger(_facts(turn, customer, channel))
         return f"rule:{reason}" if reason else None
 
     async def open(
-        self, turn: Turn, conversation: Conversation, customer_id: str, channel: str, reason: str
+        self,
+        turn: Turn,
+        conversation: Conversation,
+        customer: Customer | None,
+        channel: str,
+        reason: str,
     ) -> Turn:
         """Turn the bot's turn into a handoff: queue it for Slack and tell the customer."""
         handing = {**turn.state, "misses": 0, "offered": []}
@@ -112,10 +120,7 @@ class HandoffDesk:
             return dataclasses.replace(
                 turn, replies=(Reply(HANDOFF_UNAVAILABLE),), state=handing, decision="handoff"
             )
-        customer = await self.store.customers.get(customer_id)
-        attributes = customer.attributes if customer else {}
-        facts = Facts(channel, turn.intent, attributes.get("language"), attributes)
-        queue, priority = self.config.route(facts)
+        queue, priority = self.config.route(_facts(turn, customer, channel))
         now = datetime.now(UTC)
         opens = None
         if queue.hours is not None and not queue.hours.is_open(now):
@@ -124,7 +129,7 @@ class HandoffDesk:
             Handoff(
                 id=f"hof_{uuid.uuid4().hex[:20]}",
                 conversation_id=conversation.id,
-                customer_id=customer_id,
+                customer_id=conversation.customer_id,
                 reason=reason,
                 queue=queue.name,
                 status="queued",
@@ -139,7 +144,7 @@ class HandoffDesk:
         return dataclasses.replace(
             turn,
             replies=(Reply(text),),
-            state={**handing, "handoff": marker(handoff)},
+            state={**handing, WITH_PEOPLE: marker(handoff)},
             decision="handoff",
             handoff=reason,
             private=(*turn.private, slack_op(handoff.id, "open")),
@@ -148,7 +153,7 @@ class HandoffDesk:
 
     def mirror(self, state: dict[str, Any], draft: EntryDraft) -> list[Outbound]:
         """The customer's message, for the agent's thread, while people have the conversation."""
-        active = state.get("handoff")
+        active = state.get(WITH_PEOPLE)
         if not active or not self.enabled:
             return []
         name = f" ({draft.author_name})" if draft.author_name else ""
@@ -245,7 +250,7 @@ class HandoffDesk:
             slack_op(handoff.id, "update"),
             slack_op(handoff.id, "note", f":raising_hand: {agent} claimed this conversation."),
         ]
-        state = {**conversation.state, "handoff": marker(handoff)}
+        state = {**conversation.state, WITH_PEOPLE: marker(handoff)}
         await self._record(conversation, [draft] if draft else [], key, ops, state)
 
     async def _assign(self, handoff: Handoff, agent_id: str, agent: str, at: datetime) -> Handoff:
@@ -286,7 +291,7 @@ class HandoffDesk:
                 conversation, f"in:{item.id}", [_ephemeral(handoff, item.message, note)]
             )
             return
-        state = {**conversation.state, "handoff": marker(handoff)}
+        state = {**conversation.state, WITH_PEOPLE: marker(handoff)}
         await self._record(
             conversation, [*drafts, draft], f"in:{item.id}", [*ops, *deliveries], state
         )
@@ -315,7 +320,7 @@ class HandoffDesk:
             None,
             texts.RATING_OPTIONS,
         )
-        state = {k: v for k, v in conversation.state.items() if k != "handoff"}
+        state = {k: v for k, v in conversation.state.items() if k != WITH_PEOPLE}
         state.update(rating_for=handoff.id, misses=0)
         if draft is not None:
             state["offered"] = [
@@ -359,7 +364,7 @@ class HandoffDesk:
             detail={**handoff.detail, "transferred_by": agent},
         )
         state = {k: v for k, v in conversation.state.items() if k != "rating_for"}
-        state["handoff"] = marker(handoff)
+        state[WITH_PEOPLE] = marker(handoff)
         await self._record(conversation, [], key, [moved, slack_op(handoff.id, "open")], state)
 
     # Delivery feedback and timers --------------------------------------------------------
@@ -387,7 +392,7 @@ class HandoffDesk:
                 detail={**handoff.detail, "failed": "Slack unreachable"},
             )
             draft, deliveries = self._to_customer(conversation.state, texts.UNREACHABLE, "system")
-            state = {k: v for k, v in conversation.state.items() if k != "handoff"}
+            state = {k: v for k, v in conversation.state.items() if k != WITH_PEOPLE}
             await self._record(
                 conversation,
                 [draft] if draft else [],
@@ -458,8 +463,10 @@ class HandoffDesk:
         """Check for unclaimed handoffs every `interval` seconds until cancelled."""
         while True:
             await asyncio.sleep(interval)
-            with contextlib.suppress(Exception):
+            try:
                 await self.remind_due(datetime.now(UTC))
+            except Exception:  # the store may be down for a moment; the next round tries again
+                log.exception("checking unclaimed handoffs failed")
 
     # Writing -----------------------------------------------------------------------------
 
@@ -480,7 +487,7 @@ class HandoffDesk:
         if to.channel in FEED_CHANNELS:
             return draft, []
         # Naming the handoff lets a failed delivery be reported in the agent's thread.
-        meta = {"handoff": state["handoff"]["id"]} if state.get("handoff") else {}
+        meta = {"handoff": state[WITH_PEOPLE]["id"]} if state.get(WITH_PEOPLE) else {}
         return draft, [
             Outbound(to, text, quick_replies, author=author, author_name=name, meta=meta)
         ]
@@ -503,6 +510,11 @@ class HandoffDesk:
             self.on_queued()
         if entries:
             self.publish(conversation.customer_id, entries)
+
+
+def _facts(turn: Turn, customer: Customer | None, channel: str) -> Facts:
+    attributes = customer.attributes if customer else {}
+    return Facts(channel, turn.intent, attributes.get("language"), attributes)
 
 
 def _react(handoff: Handoff, message: Inbound, name: str) -> Outbound:

@@ -50,6 +50,21 @@ def test_foreign_names_ignore_known_words_and_places() -> None:
     assert vocab.foreign_names("Hi, can you ship to Ohio? Thanks") == ()
     # The calendar names no business: a date in a question must not turn it away.
     assert vocab.foreign_names("I ordered in October, can I still return it Monday?") == ()
+    # Where the customer lives, and the streets and towns of an address, name no business.
+    assert vocab.foreign_names("Hello, I'm from Montreal. Do I pay duties?") == ()
+    assert vocab.foreign_names("send FH-700128 to 418 Elm St, Madison WI 53703") == ()
+    assert vocab.foreign_names("ship it to 12 Rue Saint Paul, Montreal QC H2Y 1Z5") == ()
+    assert vocab.foreign_names("I bought it from Costco, can I return it") == ("Costco",)
+    assert vocab.foreign_names("I have 2 Kestrel tents") == ("Kestrel",)
+
+
+def test_training_data_teaches_the_sms_answer(demo_kb: KnowledgeBase) -> None:
+    from knowledge.engine import training_data
+
+    texts, labels = training_data(demo_kb)
+    article = next(a for a in demo_kb.articles if a.sms)
+    taught = {t for t, label in zip(texts, labels, strict=True) if label == article.id}
+    assert taught == {article.title, *article.questions, article.sms}
 
 
 def test_sparse_view_matches_sklearn(demo_kb: KnowledgeBase) -> None:

@@ -38,7 +38,6 @@ from gateway.stores import open_relay, open_store
 from gateway.workers import DeliveryWorker, InboxWorker
 from handoff.desk import HandoffDesk
 from handoff.http import slack_routes
-from handoff.slack_app import SlackAgents
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,12 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     answerer = await build_answerer(kb, thresholds)
     bot = Bot(answerer, flows=build_flows(settings))
     feed = Feed()
-    slack = SlackAgents(settings.slack, store, settings.handoff_config) if settings.slack else None
+    slack = None
+    if settings.slack:
+        # Imported only when Slack is configured: slack_bolt and slack_sdk cost ~5 MB and ~0.3 s.
+        from handoff.slack_app import SlackAgents
+
+        slack = SlackAgents(settings.slack, store, settings.handoff_config)
     desk = HandoffDesk(
         store,
         settings.handoff_config,

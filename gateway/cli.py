@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from gateway.memory import use_one_malloc_arena
 from gateway.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
@@ -54,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
+    # Before numpy loads OpenBLAS (nothing above imports it): each OpenBLAS thread gets its own
+    # buffer (numpy and scipy ship one OpenBLAS each), ~20 MB resident on two cores and more on
+    # bigger hosts, and the engine runs BLAS single-threaded anyway (knowledge/engine.py).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    use_one_malloc_arena()
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

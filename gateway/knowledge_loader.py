@@ -8,6 +8,7 @@ import functools
 import logging
 from pathlib import Path
 
+from gateway.memory import release_free_memory
 from gateway.settings import Settings
 from gateway.stores.protocol import KnowledgeStore
 from knowledge.answerer import Answerer
@@ -59,6 +60,8 @@ def thresholds_from(settings: Settings) -> Thresholds:
 
 async def build_answerer(kb: KnowledgeBase, thresholds: Thresholds | None = None) -> Answerer:
     """Train the retrieval engine for a knowledge base, off the event loop."""
-    return await asyncio.to_thread(
+    answerer = await asyncio.to_thread(
         lambda: Answerer.build(kb, embedder=shared_embedder(), thresholds=thresholds)
     )
+    release_free_memory()  # the training's scratch memory (see gateway/memory.py)
+    return answerer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dialogs.bot import Bot
 from gateway.feed import Feed
@@ -13,7 +14,9 @@ from gateway.settings import Settings
 from gateway.stores.protocol import Store
 from gateway.workers import DeliveryWorker, InboxWorker
 from handoff.desk import HandoffDesk
-from handoff.slack_app import SlackAgents
+
+if TYPE_CHECKING:  # imported by gateway/app.py only when Slack is configured
+    from handoff.slack_app import SlackAgents
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.http_ops import SERVICES
-from handoff.slack_app import PATH
 
 
 async def slack_events(request: web.Request) -> web.StreamResponse:
@@ -18,4 +17,6 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
 
 def slack_routes() -> list[web.RouteDef]:
     """The route to mount when Slack is configured."""
+    from handoff.slack_app import PATH  # not at module level: Bolt loads only when Slack is on
+
     return [web.post(PATH, slack_events)]

@@ -257,6 +257,35 @@ def _single_threaded_blas() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
+def _concat_ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]), without the loop."""
+    lengths = ends - starts
+    offsets = np.cumsum(lengths) - lengths  # where each range begins in the result
+    return np.repeat(starts - offsets, lengths) + np.arange(lengths.sum())
+
+
+def _sparse_rows_dot(matrix: sp.csr_matrix, rows: np.ndarray, indices: np.ndarray,
+                     values: np.ndarray) -> np.ndarray:
+    """``matrix[rows][:, indices] @ values``: the same float64 sums in the same order.
+
+    scipy builds two sparse matrices for that, ~0.15 ms a query at 10,000 articles; this reads
+    the rows' stored entries directly. Each row's products are added in stored order (bincount
+    adds sequentially, like scipy's CSR product), so the result is bit for bit the same.
+    """
+    if not len(indices):
+        return np.zeros(len(rows))
+    counts = matrix.indptr[rows + 1] - matrix.indptr[rows]
+    entries = _concat_ranges(matrix.indptr[rows], matrix.indptr[rows + 1])
+    columns = matrix.indices[entries]
+    order = np.argsort(indices)
+    sorted_indices = indices[order]
+    at = np.minimum(np.searchsorted(sorted_indices, columns), len(indices) - 1)
+    hit = sorted_indices[at] == columns
+    products = matrix.data[entries[hit]].astype(np.float64) * values[order[at[hit]]]
+    owner = np.repeat(np.arange(len(rows)), counts)[hit]
+    return np.bincount(owner, weights=products, minlength=len(rows))
+
+
 class Engine:
     """Ranks labels for a message; immutable after build, so safe to share across threads."""
 
@@ -407,10 +436,10 @@ class Engine:
         """Shortlist classes by centroid, score each by its best example; others get -inf."""
         near = np.argpartition(-(self._centroids @ vector), SHORTLIST)[:SHORTLIST] if len(
             self.classes) > SHORTLIST else np.arange(len(self.classes))
-        rows = np.concatenate([np.arange(self._starts[k], self._starts[k + 1]) for k in near])
+        rows = _concat_ranges(self._starts[near], self._starts[near + 1])
         cosines = self._embeddings[rows] @ vector
         wi, wv = self._word.transform(text)
-        lexical = (self._word_rows[rows][:, wi] @ wv) if len(wi) else np.zeros(len(rows))
+        lexical = _sparse_rows_dot(self._word_rows, rows, wi, wv)
         score = (self._w * cosines + lexical) / (self._w + 1.0)
         best = np.full(len(self.classes), -np.inf)
         np.maximum.at(best, self._row_class[rows], score)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -28,9 +29,10 @@ async def open_relay(
     store: Store, feed: Feed, on_knowledge: Callable[[], Awaitable[object]]
 ) -> Relay:
     """Link this process's feed and knowledge to the other processes on a shared store."""
-    from gateway.stores.redis import RedisStore
-
-    if not isinstance(store, RedisStore):
+    # Only a Redis store has other processes to relay to, and one exists only once its module
+    # is loaded: importing it just to ask would load redis-py (~9 MB) into every SQLite gateway.
+    redis_module = sys.modules.get("gateway.stores.redis")
+    if redis_module is None or not isinstance(store, redis_module.RedisStore):
         return _NoRelay()
     from gateway.stores.redis.relay import RedisRelay
 

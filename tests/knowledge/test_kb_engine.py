@@ -94,6 +94,23 @@ def test_neighbour_mode_ranks_like_the_examples(demo_kb: KnowledgeBase) -> None:
     assert 0.0 <= ranking.out_of_scope <= 1.0
 
 
+def test_neighbour_lexical_scores_equal_scipys(demo_kb: KnowledgeBase) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from knowledge.engine import _concat_ranges, _sparse_rows_dot, _SparseView, training_data
+
+    texts, _ = training_data(demo_kb)
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
+    matrix = vectorizer.fit_transform(texts).tocsr()
+    starts, ends = np.array([40, 3, 200, 7]), np.array([52, 3, 230, 9])  # one range empty
+    rows = _concat_ranges(starts, ends)
+    assert rows.tolist() == [*range(40, 52), *range(200, 230), 7, 8]
+    for message in ("how long does shipping take", "return my boots", "zzz unknown words"):
+        wi, wv = _SparseView(vectorizer).transform(message)
+        expected = matrix[rows][:, wi] @ wv if len(wi) else np.zeros(len(rows))
+        assert np.array_equal(_sparse_rows_dot(matrix, rows, wi, wv), expected)
+
+
 def test_engine_needs_two_labels() -> None:
     with pytest.raises(ValueError, match="at least two"):
         Engine(HashingEncoder(), ["a"], ["x"], Vocabulary(["a"]))

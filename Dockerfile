@@ -15,7 +15,10 @@ RUN pip install --no-compile . \
  && mkdir -p /data && chown onethread /data
 
 USER onethread
-ENV ONETHREAD_STORE_URL=sqlite:////data/onethread.sqlite3
+ENV ONETHREAD_STORE_URL=sqlite:////data/onethread.sqlite3 \
+    ONETHREAD_MODEL_CACHE=/home/onethread/models
+# Make the integer copy of the embedding model in the image, so a container starts without it.
+RUN python -c "from knowledge.embedder import Embedder; assert Embedder().variant == 'integer'"
 VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \

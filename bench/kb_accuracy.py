@@ -56,6 +56,7 @@ class CachedEncoder:
 
     def __init__(self, cache: Path | None = None) -> None:
         self._embedder = Embedder()
+        self.variant = self._embedder.variant
         self._seen: dict[str, np.ndarray] = {}
         self._cache = cache
         if cache is not None and cache.is_file():
@@ -218,6 +219,7 @@ def main() -> None:
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     encoder = CachedEncoder(args.cache)
+    print(f"embedding model: {encoder.variant} (knowledge/quantize.py)")
     start = time.perf_counter()
     if "fernhill" not in skip:
         fernhill(encoder)

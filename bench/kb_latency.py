@@ -147,6 +147,7 @@ def main() -> None:
           f"(imports+model {load:.2f} s, build {build:.2f} s, first query {first * 1e3:.0f} ms)")
 
     embedder = Embedder()
+    print(f"embedding model: {embedder.variant} (knowledge/quantize.py)")
     texts = [q.text for q in load_queries(DEMO / "queries-dev.jsonl")]
     kb = load_folder(DEMO)
     t = time.perf_counter()

@@ -49,6 +49,7 @@ from knowledge.augment import variants
 from knowledge.content import KnowledgeBase
 from knowledge.embedder import TextEncoder
 from knowledge.out_of_scope import OUT_OF_SCOPE as GENERIC_OUT_OF_SCOPE
+from knowledge.shorthand import Shorthand
 
 INTENT_PREFIX = "intent:"
 #: Label of the background class; never shown as a candidate.
@@ -159,6 +160,7 @@ class Vocabulary:
             if len(w) >= 4:
                 variants |= _deletes(w)
         self._variants = frozenset(variants)
+        self.shorthand = Shorthand(texts, self.knows)
 
     def knows(self, word: str) -> bool:
         """True if the word, its singular, or (for 5+ letters) a one-edit variant is known."""
@@ -449,6 +451,8 @@ class Engine:
 
     def analyze(self, text: str) -> Ranking:
         """All candidates with probabilities, best first, plus out-of-scope signals."""
+        written = text
+        text = self._vocabulary.shorthand.expand(text)
         vector = self._embed_one(text)
         if self.mode == "linear":
             logits = self._linear_logits(text, vector)
@@ -465,7 +469,7 @@ class Engine:
         )
         oos = float(probs[self._oos]) if self._oos >= 0 else 0.0
         return Ranking(candidates, similarity, self._vocabulary.coverage(text), oos,
-                       self._vocabulary.foreign_names(text))
+                       self._vocabulary.foreign_names(written))
 
     def rank(self, text: str, k: int = 5) -> list[Candidate]:
         """The k best candidates, scores being class probabilities (sum to 1 over all labels)."""

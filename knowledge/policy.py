@@ -30,7 +30,10 @@ class Thresholds:
     A grid over max_out_of_scope 0.5–1.0, answer 0.05–0.3 and margin 0.02–0.1 gave
     0.70 / 0.05 / 0.02: 88.9% articles, 96.9% intents, 3.2% of `none` answered, 4.5% wrong
     (with the engine's later embedding / negative weights: 89.6%, 96.9%, 0.0%, 4.5%; with month and
-    weekday names no longer taken for foreign names: 90.3%, 96.9%, 0.0%, 4.5%).
+    weekday names no longer taken for foreign names: 90.3%, 96.9%, 0.0%, 4.5%). With the integer
+    copy of the embedding model, SMS answers as training texts and shorthand spelled out,
+    ``bench/kb_sweep.py`` chose 0.65 / 0.05 / 0.03: 92.4%, 100%, 0.0%, 4.5% (0.70 / 0.02 answered
+    one `none` line, 3.2%, with the same right answers).
     (Cross-validation on the KB's own texts against the generic negatives alone, with no query
     file, had picked 0.5 / 0.10 / 0.05: 72.9% articles, 0% `none` answered.)
     min_similarity 0.40 is about the 2nd percentile of an in-scope text's cosine to its nearest
@@ -38,10 +41,10 @@ class Thresholds:
     """
 
     answer: float = 0.05
-    clarify_margin: float = 0.02
+    clarify_margin: float = 0.03
     min_similarity: float = 0.40
     handoff_after_misses: int = 2
-    max_out_of_scope: float = 0.70
+    max_out_of_scope: float = 0.65
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from gateway.settings import Settings
 from gateway.stores.protocol import KnowledgeStore
 from knowledge.answerer import Answerer
 from knowledge.content import KnowledgeBase, load_folder
-from knowledge.embedder import Embedder
+from knowledge.embedder import Embedder, TextEncoder
 from knowledge.policy import Thresholds
+from knowledge.remembered import RememberedEmbeddings
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,16 @@ def shared_embedder() -> Embedder:
     return Embedder()
 
 
+@functools.cache
+def training_encoder() -> TextEncoder:
+    """The shared model, remembering the last training's embeddings across restarts."""
+    embedder = shared_embedder()
+    if embedder.cache_dir is None:
+        return embedder
+    path = embedder.cache_dir / f"training-embeddings-{embedder.model_id}.npz"
+    return RememberedEmbeddings(embedder, path)
+
+
 def thresholds_from(settings: Settings) -> Thresholds:
     """The engine's tuned thresholds, with whatever the configuration overrides."""
     overrides = {
@@ -61,7 +72,7 @@ def thresholds_from(settings: Settings) -> Thresholds:
 async def build_answerer(kb: KnowledgeBase, thresholds: Thresholds | None = None) -> Answerer:
     """Train the retrieval engine for a knowledge base, off the event loop."""
     answerer = await asyncio.to_thread(
-        lambda: Answerer.build(kb, embedder=shared_embedder(), thresholds=thresholds)
+        lambda: Answerer.build(kb, embedder=training_encoder(), thresholds=thresholds)
     )
     release_free_memory()  # the training's scratch memory (see gateway/memory.py)
     return answerer

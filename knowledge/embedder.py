@@ -125,6 +125,10 @@ class Embedder:
             self._session = _session_with_int8_tables(ort, model, options)
         #: "integer" (the quantised copy) or "bundled": benchmarks print which one ran.
         self.variant = "integer" if integer is not None else "bundled"
+        #: Names the vectors this model makes (knowledge/remembered.py keys its file by it).
+        self.model_id = f"{self.variant}-{source_sha256[:16]}-ort{ort.__version__}"
+        #: Where derived files of this model may be kept; None when caching is off.
+        self.cache_dir = cache
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Return L2-normalised float32 embeddings, shape (len(texts), 384).

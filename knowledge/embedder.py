@@ -10,7 +10,6 @@ so tests and other deployments can plug in a different encoder.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +19,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from knowledge.int8_lookup import int8_embedding_lookup
-from knowledge.quantize import default_cache_dir, quantised_model
+from knowledge.quantize import default_cache_dir, quantised_model, sha256_of
 
 #: The tokenizer vocabulary shipped in this package (bert-base-uncased WordPiece).
 VOCAB_PATH = Path(__file__).parent / "model" / "vocab.txt"
@@ -42,20 +41,11 @@ class ModelChecksumError(RuntimeError):
     """A model or vocabulary file does not match its pinned sha256."""
 
 
-def _sha256(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _verify(path: Path, expected: str) -> None:
     """Raise ModelChecksumError unless the file exists and has the expected sha256."""
     if not path.is_file():
         raise ModelChecksumError(f"{path}: file not found")
-    actual = _sha256(path)
+    actual = sha256_of(path)
     if actual != expected:
         raise ModelChecksumError(
             f"{path}: sha256 {actual} does not match the pinned {expected}; "

@@ -416,6 +416,10 @@ class Engine:
         self._starts = np.searchsorted(self._row_class, np.arange(len(self.classes) + 1))
         sums = np.add.reduceat(self._embeddings, self._starts[:-1], axis=0)
         self._centroids = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+        # Every example's vector is kept, but a query reads only its shortlist's few hundred:
+        # half precision halves the largest array (10,000 articles: 62 -> 31 MB); the cosines
+        # move by about 1e-4.
+        self._embeddings = self._embeddings.astype(np.float16)
         self._bias = np.zeros(len(self.classes))
 
     @classmethod
@@ -439,7 +443,7 @@ class Engine:
         near = np.argpartition(-(self._centroids @ vector), SHORTLIST)[:SHORTLIST] if len(
             self.classes) > SHORTLIST else np.arange(len(self.classes))
         rows = _concat_ranges(self._starts[near], self._starts[near + 1])
-        cosines = self._embeddings[rows] @ vector
+        cosines = self._embeddings[rows].astype(np.float32) @ vector
         wi, wv = self._word.transform(text)
         lexical = _sparse_rows_dot(self._word_rows, rows, wi, wv)
         score = (self._w * cosines + lexical) / (self._w + 1.0)

@@ -98,14 +98,13 @@ class Embedder:
 
         self._tokenizer = tokenizers.BertWordPieceTokenizer(str(vocab), lowercase=True)
         self._tokenizer.enable_truncation(MAX_TOKENS)
-        self._tokenizer.enable_padding()
         options = ort.SessionOptions()
         # One thread per call: the gateway runs queries concurrently in worker threads, and for a
         # single short query more threads only add synchronisation overhead.
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        # No arena: ONNX Runtime's arena keeps the peak of the build's batches (~15 MB) for good,
+        # No arena: ONNX Runtime's arena keeps the peak of the build's calls (~15 MB) for good,
         # and per-query time is the same without it.
         options.enable_cpu_mem_arena = False
         if integer is not None:
@@ -133,23 +132,20 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if len(texts) == 1:
-            return self._encode_batch(texts)
+            return self._encode_one(texts[0])
         # Building an engine encodes hundreds of texts: BUILD_WORKERS threads (ONNX releases the
         # GIL and its session is thread-safe), each call still single-threaded.
         with ThreadPoolExecutor(max_workers=BUILD_WORKERS) as pool:
-            return np.concatenate(list(pool.map(lambda t: self._encode_batch([t]), texts)))
+            return np.concatenate(list(pool.map(self._encode_one, texts)))
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        """One ONNX call for a batch of texts."""
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        types = np.zeros_like(ids)
+    def _encode_one(self, text: str) -> np.ndarray:
+        """One ONNX call: the text's mean-pooled, L2-normalised vector, shape (1, 384)."""
+        ids = np.array([self._tokenizer.encode(text).ids], dtype=np.int64)
         (hidden,) = self._session.run(
             ["last_hidden_state"],
-            {"input_ids": ids, "attention_mask": mask, "token_type_ids": types},
+            {"input_ids": ids, "attention_mask": np.ones_like(ids),
+             "token_type_ids": np.zeros_like(ids)},
         )
-        weights = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        pooled = hidden.sum(axis=1) / np.float32(ids.shape[1])
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)

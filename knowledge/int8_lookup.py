@@ -6,8 +6,8 @@ session starts, so every table is held as float32: the 30,522 x 384 word-embeddi
 grows from 11.7 MB to 47 MB. A lookup only needs the rows of the message's tokens, and the tables
 are scaled per row (scale shape ``[rows, 1]``), so ``Gather(Cast(q) * s, ids)`` equals
 ``Cast(Gather(q, ids)) * Gather(s, ids)`` exactly, float for float: this module rewrites the graph
-that way before the session is made. (The matrix-multiplication weights stay as they are: their
-integer kernels would quantise the activations too and change the embeddings.)
+that way before the session is made. This is the fallback path, for when the integer copy of the
+model (knowledge/quantize.py) cannot be made: its matrix-multiplication weights stay as they are.
 
 The rewrite works on the protobuf wire format directly, so no ``onnx`` package is needed: it
 reads only the graph's nodes and the initializers' names and shapes, and copies everything else

@@ -87,13 +87,18 @@ def quantised_model(source: Path, source_sha256: str, cache_dir: Path) -> Path |
             os.replace(made, target)
             recorded.write_text(digest + "\n", encoding="ascii")
     except (OSError, subprocess.SubprocessError) as exc:
-        detail = exc.stderr.strip().splitlines()[-1:] if isinstance(
-            exc, subprocess.CalledProcessError) and exc.stderr else [str(exc)]
         log.warning("could not make the faster (integer) copy of the embedding model; using the "
-                    "bundled one (%s)", detail[0] if detail else exc)
+                    "bundled one (%s)", _reason(exc))
         return None
     log.info("made the integer copy of the embedding model: %s", target)
     return target
+
+
+def _reason(exc: Exception) -> str:
+    """One line saying why the conversion failed: the child's last error line if it printed one."""
+    stderr = exc.stderr if isinstance(exc, subprocess.CalledProcessError) else None
+    lines = stderr.strip().splitlines() if stderr else []
+    return lines[-1] if lines else str(exc)
 
 
 def convert(source: Path, target: Path) -> None:

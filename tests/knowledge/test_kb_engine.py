@@ -94,6 +94,37 @@ def test_neighbour_mode_ranks_like_the_examples(demo_kb: KnowledgeBase) -> None:
     assert 0.0 <= ranking.out_of_scope <= 1.0
 
 
+def test_neighbour_mode_always_scores_the_background_class(
+        demo_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    import knowledge.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "SHORTLIST", 2)
+    nn = Engine.build(demo_kb, HashingEncoder(), max_linear_classes=10)
+    shortlisted = [nn.analyze(m) for m in ("how long does shipping take", "reset my password")]
+    assert all(0.0 < r.out_of_scope < 1.0 for r in shortlisted)
+    assert all(len(r.candidates) == 2 for r in shortlisted)  # the shortlist, background aside
+    total = sum(c.score for c in shortlisted[0].candidates) + shortlisted[0].out_of_scope
+    assert abs(total - 1.0) < 1e-6
+
+
+def test_neighbour_prefilter_keeps_the_exact_shortlist(
+        demo_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    import knowledge.engine as engine_module
+
+    messages = ("how long does shipping take", "reset my password", "do you price match",
+                "where is the portland store", "can I return worn boots")
+    monkeypatch.setattr(engine_module, "SHORTLIST", 5)
+    exact = Engine.build(demo_kb, HashingEncoder(), max_linear_classes=10)
+    monkeypatch.setattr(engine_module, "PREFILTER", 20)
+    monkeypatch.setattr(engine_module, "REDUCED_DIM", 48)
+    reduced = Engine.build(demo_kb, HashingEncoder(), max_linear_classes=10)
+    assert hasattr(reduced, "_reduced_centroids") and not hasattr(exact, "_reduced_centroids")
+    for message in messages:
+        want, got = exact.analyze(message), reduced.analyze(message)
+        assert [c.label for c in got.candidates] == [c.label for c in want.candidates]
+        assert got.out_of_scope == pytest.approx(want.out_of_scope)
+
+
 def test_neighbour_lexical_scores_equal_scipys(demo_kb: KnowledgeBase) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 

@@ -115,7 +115,8 @@ class Embedder:
         #: "integer" (the quantised copy) or "bundled": benchmarks print which one ran.
         self.variant = "integer" if integer is not None else "bundled"
         #: Names the vectors this model makes (knowledge/remembered.py keys its file by it).
-        self.model_id = f"{self.variant}-{source_sha256[:16]}-ort{ort.__version__}"
+        self.model_id = (f"{self.variant}-{source_sha256[:16]}-ort{ort.__version__}"
+                         if integer is None else integer.stem)
         #: Where derived files of this model may be kept; None when caching is off.
         self.cache_dir = cache
 

@@ -57,9 +57,18 @@ class Choice:
     options: tuple[Candidate, ...]  # the articles offered by a clarify
 
 
-def confidence(candidate: Candidate, coverage: float, out_of_scope: float = 0.0) -> float:
-    """Probability among in-scope labels, discounted by how much of the message the KB knows."""
-    return candidate.score / max(1.0 - out_of_scope, 1e-9) * coverage**COVERAGE_POWER
+def confidence(candidate: Candidate, coverage: float) -> float:
+    """The candidate's probability, discounted by how much of the message the KB knows.
+
+    The probability is over all classes, the background (out-of-scope) class included: the
+    chance that this label is the right one, not the chance given that some label is. Until
+    session 4 it was divided by 1 - out_of_scope (renormalised over in-scope labels), leaving
+    the background class to its own gate only; on CLINC150 val the undivided probability
+    answered more in-scope questions rightly at the same out-of-scope recall (best grid point:
+    95.3% / 93% against 94.7% / 93%), and queries-dev's figures under the default thresholds
+    were unchanged (92.4% articles, 100% intents, 0% `none` answered).
+    """
+    return candidate.score * coverage**COVERAGE_POWER
 
 
 def decide(
@@ -83,8 +92,8 @@ def decide(
                 and out_of_scope < thresholds.max_out_of_scope and not foreign_names)
     if in_scope:
         top = ranked[0]
-        first = confidence(top, coverage, out_of_scope)
-        second = confidence(ranked[1], coverage, out_of_scope) if len(ranked) > 1 else 0.0
+        first = confidence(top, coverage)
+        second = confidence(ranked[1], coverage) if len(ranked) > 1 else 0.0
         if top.kind == "intent" and first >= thresholds.answer:
             # Intents are acted on by the dialog layer, which confirms before doing anything,
             # so no margin is required against a runner-up.
@@ -101,7 +110,7 @@ def decide(
         ):
             # Together the two are likely; we just can't tell which: let the customer pick.
             return Choice("clarify", first, top, tuple(pair))
-    score = confidence(ranked[0], coverage, out_of_scope) if ranked else 0.0
+    score = confidence(ranked[0], coverage) if ranked else 0.0
     if misses + 1 >= thresholds.handoff_after_misses:
         return Choice("handoff", score, None, ())
     return Choice("fallback", score, None, ())

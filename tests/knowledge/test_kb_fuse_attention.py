@@ -70,6 +70,7 @@ def test_the_cached_copy_is_the_fused_one(tmp_path: Path) -> None:
     assert ops["QAttention"] == 6 and ops["Softmax"] == 0
     session = ort.InferenceSession(str(made), providers=["CPUExecutionProvider"])
     ids = np.array([[101, 2129, 2146, 2515, 7829, 2202, 102]], dtype=np.int64)
-    (hidden,) = session.run(["last_hidden_state"], {
-        "input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)})
+    feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids),
+             "token_type_ids": np.zeros_like(ids)}
+    (hidden,) = session.run(["last_hidden_state"], feeds)
     assert hidden.shape == (1, 7, 384) and np.isfinite(hidden).all()

@@ -47,10 +47,16 @@ def test_out_of_scope_class_blocks_an_answer() -> None:
     assert choice.kind == "fallback"
 
 
-def test_in_scope_probability_is_renormalised() -> None:
-    # 0.3 of all mass, but 0.3 / (1 - 0.4) = 0.5 among in-scope labels: answered.
-    choice = decide([art("return-policy", 0.3), art("refund-timing", 0.1)], T, out_of_scope=0.4)
-    assert (choice.kind, round(choice.score, 6)) == ("answer", 0.5)
+def test_confidence_counts_the_out_of_scope_mass() -> None:
+    # 0.3 of all mass with 0.4 on the background class: 0.3 is the chance this is the right
+    # article (not 0.3 / 0.6 = 0.5), which is below the answer threshold of 0.4.
+    strict = Thresholds(answer=0.4, clarify_margin=0.05, max_out_of_scope=0.5)
+    choice = decide([art("return-policy", 0.3), art("refund-timing", 0.1)], strict,
+                    out_of_scope=0.4)
+    assert (choice.kind, round(choice.score, 6)) == ("fallback", 0.3)
+    alone = decide([art("return-policy", 0.5), art("refund-timing", 0.1)], strict,
+                   out_of_scope=0.4)
+    assert (alone.kind, round(alone.score, 6)) == ("answer", 0.5)
 
 
 def test_foreign_business_name_is_not_answered() -> None:

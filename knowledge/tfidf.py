@@ -78,10 +78,6 @@ class TfidfVectorizer:
             return word_ngrams(text, self.ngram_range)
         return char_wb_ngrams(text, self.ngram_range)
 
-    def build_analyzer(self) -> Callable[[str], list[str]]:
-        """The analyze function on its own (scikit-learn's name for it)."""
-        return self.analyze
-
     def fit_transform(self, texts: Iterable[str]) -> sp.csr_matrix:
         """Learn the vocabulary and idf from texts; their TF-IDF rows."""
         # A new n-gram gets the next free column, without a Python call per n-gram.

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from knowledge.content import KnowledgeBase
 from knowledge.lbfgs import minimize
 from knowledge.logistic import Design, LogisticObjective, fit_logistic
 
@@ -100,6 +101,33 @@ def test_same_optimum_as_sklearn() -> None:
     np.testing.assert_allclose(ours.intercept, theirs.intercept_, atol=1e-5)
     np.testing.assert_allclose(ours.predict_proba(x), theirs.predict_proba(x), atol=1e-6)
     assert (ours.predict_proba(x).argmax(axis=1) == theirs.predict(x)).all()
+
+
+def test_kernel_fit_reaches_sklearns_objective_on_the_demo_kb(demo_kb: KnowledgeBase) -> None:
+    """The engine's kernel problem for the demo KB: as low an objective as scikit-learn's fit."""
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    from knowledge.engine import KERNEL_TOL, LR_C, Engine
+    from tests.knowledge.conftest import HashingEncoder
+
+    captured: dict[str, np.ndarray] = {}
+
+    def capture(x: np.ndarray, y: np.ndarray, **options: object) -> object:
+        captured.update(x=x, y=y, weight=options["sample_weight"])  # type: ignore[dict-item]
+        return fit_logistic(x, y, **options)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("knowledge.engine.fit_logistic", capture)
+        Engine.build(demo_kb, HashingEncoder())
+    x, y, weight = captured["x"], captured["y"], captured["weight"]
+    ours = fit_logistic(x, y, c=LR_C, sample_weight=weight, tol=KERNEL_TOL, max_iter=3000)
+    theirs = linear_model.LogisticRegression(C=LR_C, max_iter=3000).fit(
+        x, y, sample_weight=weight)
+    objective = LogisticObjective(Design(x), y, int(y.max()) + 1, LR_C, weight)
+    their_value, _ = objective(np.vstack([theirs.coef_.T, theirs.intercept_]).ravel())
+    assert ours.fit.converged
+    assert ours.fit.value <= their_value
+    same = ours.predict_proba(x).argmax(axis=1) == theirs.predict(x)
+    assert same.mean() > 0.99
 
 
 def test_two_classes_get_a_column_each() -> None:

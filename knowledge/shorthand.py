@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from knowledge.stop_words import ENGLISH_STOP_WORDS
 
 #: General texting shorthand; nothing specific to one business.
 COMMON = {

@@ -67,14 +67,13 @@ def test_training_data_teaches_the_sms_answer(demo_kb: KnowledgeBase) -> None:
     assert taught == {article.title, *article.questions, article.sms}
 
 
-def test_sparse_view_matches_sklearn(demo_kb: KnowledgeBase) -> None:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
+def test_sparse_view_matches_the_vectorizer(demo_kb: KnowledgeBase) -> None:
     from knowledge.engine import _SparseView, training_data
+    from knowledge.tfidf import TfidfVectorizer
 
     texts, _ = training_data(demo_kb)
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
-    vectorizer.fit(texts)
+    vectorizer = TfidfVectorizer("char_wb", ngram_range=(2, 5))
+    vectorizer.fit_transform(texts)
     idx, values = _SparseView(vectorizer).transform("how long does shippping take, eh??")
     row = vectorizer.transform(["how long does shippping take, eh??"]).toarray()[0]
     assert sorted(idx.tolist()) == sorted(row.nonzero()[0].tolist())
@@ -126,13 +125,12 @@ def test_neighbour_prefilter_keeps_the_exact_shortlist(
 
 
 def test_neighbour_lexical_scores_equal_scipys(demo_kb: KnowledgeBase) -> None:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     from knowledge.engine import _concat_ranges, _sparse_rows_dot, _SparseView, training_data
+    from knowledge.tfidf import TfidfVectorizer
 
     texts, _ = training_data(demo_kb)
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
-    matrix = vectorizer.fit_transform(texts).tocsr()
+    vectorizer = TfidfVectorizer("word", ngram_range=(1, 2))
+    matrix = vectorizer.fit_transform(texts)
     starts, ends = np.array([40, 3, 200, 7]), np.array([52, 3, 230, 9])  # one range empty
     rows = _concat_ranges(starts, ends)
     assert rows.tolist() == [*range(40, 52), *range(200, 230), 7, 8]

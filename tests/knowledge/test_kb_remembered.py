@@ -59,3 +59,25 @@ def test_a_damaged_or_unwritable_file_only_costs_time(tmp_path: Path) -> None:
     blocked = tmp_path / "file" / "e.npz"
     (tmp_path / "file").write_text("a file where the directory should be")
     assert np.array_equal(RememberedEmbeddings(CountingEncoder(), blocked).encode(TEXTS), expected)
+
+
+async def test_prepare_leaves_nothing_for_the_first_start_to_embed(tmp_path: Path) -> None:
+    """What scripts/run prepares is exactly what `onethread serve` trains on at its first start:
+    the demo folder imported into an empty store and read back."""
+    from gateway.knowledge_loader import current_knowledge, prepare
+    from gateway.settings import DEMO_KB_DIR, parse_store_url
+    from gateway.stores import open_store
+    from knowledge.answerer import Answerer
+
+    path = tmp_path / "remembered.npz"
+    installer = CountingEncoder()
+    prepare(DEMO_KB_DIR, RememberedEmbeddings(installer, path))
+    assert len(installer.embedded) > 500
+    store = await open_store(parse_store_url(f"sqlite:///{tmp_path / 'store.sqlite3'}"))
+    try:
+        _, kb = await current_knowledge(store.knowledge, DEMO_KB_DIR)
+    finally:
+        await store.close()
+    first_start = CountingEncoder()
+    Answerer.build(kb, RememberedEmbeddings(first_start, path))
+    assert first_start.embedded == []

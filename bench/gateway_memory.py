@@ -7,6 +7,10 @@ trains the bundled demo knowledge base, as the README's run command does), polls
 until it answers 200, then asks the demo questions through web chat and `POST /api/v1/kb/query`
 and reads the process's VmRSS (and its peak, VmHWM) from /proc. Prints each figure as the median
 of --runs fresh starts. Targets: ready <= 3 s after start, resident memory <= 300 MB.
+The model cache (ONETHREAD_MODEL_CACHE) is the user's, as for `scripts/run`: after the first start
+(or `scripts/run`'s install step) the demo's training embeddings are remembered there, so the
+median is a prepared start; point ONETHREAD_MODEL_CACHE at an empty directory to time an
+unprepared one.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from knowledge.answerer import Answerer
 from knowledge.content import KnowledgeBase, load_folder
 from knowledge.embedder import Embedder, TextEncoder
 from knowledge.policy import Thresholds
+from knowledge.quantize import remembered_embeddings_path
 from knowledge.remembered import RememberedEmbeddings
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def training_encoder() -> TextEncoder:
     embedder = shared_embedder()
     if embedder.cache_dir is None:
         return embedder
-    path = embedder.cache_dir / f"training-embeddings-{embedder.model_id}.npz"
+    path = remembered_embeddings_path(embedder.cache_dir, embedder.model_id)
     return RememberedEmbeddings(embedder, path)
 
 

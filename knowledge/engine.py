@@ -37,9 +37,7 @@ message's content words that the knowledge base knows at all.
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -240,31 +238,6 @@ def training_data(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-class _SparseView:
-    """A fitted TfidfVectorizer's transform for one text, without building a sparse matrix.
-
-    Same result as ``vectorizer.transform([text])`` (sublinear tf, idf, L2 norm over the known
-    features) as (indices, values), in float64; a scipy matrix per query would cost more than
-    the arithmetic.
-    """
-
-    def __init__(self, vectorizer: TfidfVectorizer) -> None:
-        self._analyze = vectorizer.analyze
-        self._index: dict[str, int] = vectorizer.vocabulary
-        self._idf = vectorizer.idf.astype(np.float64)
-
-    def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        index = self._index
-        counts = Counter(i for i in map(index.get, self._analyze(text)) if i is not None)
-        if not counts:
-            return np.zeros(0, dtype=np.intp), np.zeros(0)
-        idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float64,
-                         count=len(counts))
-        values = tf * self._idf[idx]
-        return idx, values / np.linalg.norm(values)
-
-
 def _single_threaded_blas() -> None:
     """Keep BLAS (numpy's matrix products) to one thread in this process.
 
@@ -364,7 +337,7 @@ class Engine:
             np.concatenate([embeddings, embeddings[source]]) if source else embeddings)
         word = TfidfVectorizer("word", ngram_range=(1, 2))
         word_rows = word.fit_transform(texts)
-        self._word = _SparseView(word)
+        self._word = word
         self.mode: Literal["linear", "neighbours"] = (
             "linear" if len(self.classes) <= max_linear_classes else "neighbours")
         if self.mode == "linear":
@@ -372,7 +345,7 @@ class Engine:
             # n-grams for a big KB) would cost more memory than they add to nearest neighbours.
             char = TfidfVectorizer("char_wb", ngram_range=(2, 5))
             char_rows = char.fit_transform(texts)
-            self._char = _SparseView(char)
+            self._char = char
             if len(texts) <= kernel_limit:
                 dual = self._fit_kernel(word_rows, char_rows, y, c)
                 # The kernel's embedding block is w^2 E E^T: the fitted model's query term is
@@ -464,8 +437,8 @@ class Engine:
         return np.asarray(self._encoder.encode([text]), dtype=np.float32)[0]
 
     def _linear_logits(self, text: str, vector: np.ndarray) -> np.ndarray:
-        wi, wv = self._word.transform(text)
-        ci, cv = self._char.transform(text)
+        wi, wv = self._word.transform_one(text)
+        ci, cv = self._char.transform_one(text)
         return (vector @ self._w_emb + wv @ self._w_word[wi] + cv @ self._w_char[ci]
                 + self._bias)
 
@@ -492,7 +465,7 @@ class Engine:
         starts, ends = self._starts[near], self._starts[near + 1]
         rows = _concat_ranges(starts, ends)
         cosines = self._embeddings[rows].astype(np.float32) @ vector
-        wi, wv = self._word.transform(text)
+        wi, wv = self._word.transform_one(text)
         lexical = _sparse_rows_dot(self._word_rows, rows, wi, wv)
         score = (self._w * cosines + lexical) / (self._w + 1.0)
         # Each class's rows are contiguous in `rows`: the best example per class is a

@@ -73,6 +73,12 @@ def cached_path(source_sha256: str, cache_dir: Path) -> Path:
                         f"-ort{onnxruntime.__version__}.onnx")
 
 
+def remembered_embeddings_path(cache_dir: Path, model_id: str) -> Path:
+    """Where the training embeddings made by the model ``model_id`` are remembered
+    (knowledge/remembered.py); removed with that model's copy."""
+    return cache_dir / f"training-embeddings-{model_id}.npz"
+
+
 def quantised_model(source: Path, source_sha256: str, cache_dir: Path) -> Path | None:
     """The quantised copy of source (verified), made now if it is missing or damaged.
 
@@ -117,7 +123,7 @@ def _remove_older_copies(current: Path, source_sha256: str, cache_dir: Path) -> 
         if old == current:
             continue
         for path in (old, old.with_name(old.name + ".sha256"),
-                     cache_dir / f"training-embeddings-{old.stem}.npz"):
+                     remembered_embeddings_path(cache_dir, old.stem)):
             path.unlink(missing_ok=True)
         log.info("removed an older copy of the embedding model: %s", old.name)
     # Named by the model's variant until the conversion had a version of its own.
@@ -138,7 +144,6 @@ def convert(source: Path, target: Path) -> None:
     The fusions are optional: a step that does not apply, or whose graph does not reproduce the
     folded model's output, is skipped, and the copy is quantised from the last good graph.
     """
-    import onnx
     import onnxruntime as ort
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -150,8 +155,7 @@ def convert(source: Path, target: Path) -> None:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
         options.optimized_model_filepath = str(folded)
         ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
-        model = onnx.load(str(folded))
-        fused = _fused(model, folded, Path(tmp) / "fused.onnx")
+        fused = _fused(folded, Path(tmp) / "fused.onnx")
         quantize_dynamic(str(fused), str(target), weight_type=QuantType.QInt8, per_channel=True)
 
 
@@ -163,7 +167,7 @@ HIDDEN = 384
 FUSION_TOLERANCE = 1e-3
 
 
-def _fused(model: Any, folded: Path, out: Path) -> Path:
+def _fused(folded: Path, out: Path) -> Path:
     """The folded model with ONNX Runtime's BERT fusions and fused attention, if they check out.
 
     ``onnxruntime.transformers`` fuses bias + GELU and residual + layer norm (its attention
@@ -183,6 +187,7 @@ def _fused(model: Any, folded: Path, out: Path) -> Path:
                                hidden_size=HIDDEN, opt_level=0).model
     except Exception as exc:
         log.warning("BERT operator fusion skipped: %s", exc)
+        model = onnx.load(str(folded))
     try:
         fuse_attention(model, HEADS)
     except AttentionPatternError as exc:

@@ -17,6 +17,7 @@ settings (tests/knowledge/test_kb_tfidf.py compares the two):
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -105,6 +106,18 @@ class TfidfVectorizer:
         counts = _count_matrix(texts, self.analyze, self.vocabulary.get,
                                width=lambda: len(self.vocabulary))
         return self._weigh(counts)
+
+    def transform_one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One text's row of ``transform`` as (columns, float64 values), without building a
+        sparse matrix: per query, scipy's construction would cost more than the arithmetic."""
+        counts = Counter(i for i in map(self.vocabulary.get, self.analyze(text)) if i is not None)
+        if not counts:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float64,
+                         count=len(counts))
+        values = tf * self.idf[columns].astype(np.float64)
+        return columns, values / np.linalg.norm(values)
 
     def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """Counts -> (1 + ln tf) * idf, rows scaled to unit length."""

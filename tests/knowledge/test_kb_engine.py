@@ -67,14 +67,14 @@ def test_training_data_teaches_the_sms_answer(demo_kb: KnowledgeBase) -> None:
     assert taught == {article.title, *article.questions, article.sms}
 
 
-def test_sparse_view_matches_the_vectorizer(demo_kb: KnowledgeBase) -> None:
-    from knowledge.engine import _SparseView, training_data
+def test_one_text_transform_matches_the_vectorizer(demo_kb: KnowledgeBase) -> None:
+    from knowledge.engine import training_data
     from knowledge.tfidf import TfidfVectorizer
 
     texts, _ = training_data(demo_kb)
     vectorizer = TfidfVectorizer("char_wb", ngram_range=(2, 5))
     vectorizer.fit_transform(texts)
-    idx, values = _SparseView(vectorizer).transform("how long does shippping take, eh??")
+    idx, values = vectorizer.transform_one("how long does shippping take, eh??")
     row = vectorizer.transform(["how long does shippping take, eh??"]).toarray()[0]
     assert sorted(idx.tolist()) == sorted(row.nonzero()[0].tolist())
     assert np.allclose(row[idx], values)
@@ -125,7 +125,7 @@ def test_neighbour_prefilter_keeps_the_exact_shortlist(
 
 
 def test_neighbour_lexical_scores_equal_scipys(demo_kb: KnowledgeBase) -> None:
-    from knowledge.engine import _concat_ranges, _sparse_rows_dot, _SparseView, training_data
+    from knowledge.engine import _concat_ranges, _sparse_rows_dot, training_data
     from knowledge.tfidf import TfidfVectorizer
 
     texts, _ = training_data(demo_kb)
@@ -135,7 +135,7 @@ def test_neighbour_lexical_scores_equal_scipys(demo_kb: KnowledgeBase) -> None:
     rows = _concat_ranges(starts, ends)
     assert rows.tolist() == [*range(40, 52), *range(200, 230), 7, 8]
     for message in ("how long does shipping take", "return my boots", "zzz unknown words"):
-        wi, wv = _SparseView(vectorizer).transform(message)
+        wi, wv = vectorizer.transform_one(message)
         expected = matrix[rows][:, wi] @ wv if len(wi) else np.zeros(len(rows))
         assert np.array_equal(_sparse_rows_dot(matrix, rows, wi, wv), expected)
 

@@ -4,9 +4,12 @@ Training the engine embeds every title, question, SMS answer and intent example,
 out-of-scope examples: about 770 texts and 1.7 s for the demo, most of a start. A text embeds to
 the same vector every time (one text per model call, see ``Embedder.encode``), so the vectors of
 the last build can be kept and reused exactly. The file sits in the model cache directory, named
-after the model that made the vectors; it holds the texts of the latest build only, and is
-replaced whole (write, then rename), so a second process starting at the same time reads either
-the old file or the new one. Anything wrong with the file only costs the time to embed again.
+after the model that made the vectors. It holds the texts of the latest build and, up to
+KEEP_TEXTS in all, those of earlier builds: gateways with different knowledge bases on one machine
+(a staging and a production instance) share the file, and each would otherwise throw the other's
+vectors away at every start. It is replaced whole (write, then rename), so a second process
+starting at the same time reads either the old file or the new one. Anything wrong with the file
+only costs the time to embed again.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ import numpy as np
 from knowledge.embedder import TextEncoder
 
 log = logging.getLogger(__name__)
+
+#: Texts kept in the file: all of the latest build's, then earlier builds' up to this many in all
+#: (20,000 vectors are about 30 MB on disk and read in a few tens of milliseconds).
+KEEP_TEXTS = 20_000
 
 
 class RememberedEmbeddings:
@@ -41,7 +48,10 @@ class RememberedEmbeddings:
         missing = [t for t in wanted if t not in known]
         if missing:
             known.update(zip(missing, self._encoder.encode(missing), strict=True))
-            self._save(wanted, np.stack([known[t] for t in wanted]))
+            latest = set(wanted)
+            earlier = [t for t in known if t not in latest][: max(0, KEEP_TEXTS - len(wanted))]
+            kept = [*wanted, *earlier]
+            self._save(kept, np.stack([known[t] for t in kept]))
         return np.stack([known[t] for t in texts]).astype(np.float32, copy=False)
 
     def _load(self) -> dict[str, np.ndarray]:

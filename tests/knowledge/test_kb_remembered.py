@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from knowledge import remembered
 from knowledge.remembered import RememberedEmbeddings
 from tests.knowledge.conftest import HashingEncoder
 
@@ -31,7 +33,7 @@ def test_a_second_training_reuses_the_vectors(tmp_path: Path) -> None:
     assert again.embedded == []
 
 
-def test_only_new_texts_are_embedded_and_the_file_follows_the_latest_training(
+def test_only_new_texts_are_embedded_and_the_latest_training_comes_first(
         tmp_path: Path) -> None:
     path = tmp_path / "e.npz"
     RememberedEmbeddings(CountingEncoder(), path).encode(TEXTS)
@@ -39,7 +41,31 @@ def test_only_new_texts_are_embedded_and_the_file_follows_the_latest_training(
     RememberedEmbeddings(encoder, path).encode([*TEXTS[1:], "do you ship to canada"])
     assert encoder.embedded == ["do you ship to canada"]
     with np.load(path) as saved:
-        assert saved["texts"].tolist() == [*TEXTS[1:], "do you ship to canada"]
+        assert saved["texts"].tolist() == [*TEXTS[1:], "do you ship to canada", TEXTS[0]]
+
+
+def test_two_knowledge_bases_sharing_the_file_do_not_evict_each_other(tmp_path: Path) -> None:
+    path = tmp_path / "e.npz"
+    other = ["store hours", "where is the denver store"]
+    RememberedEmbeddings(CountingEncoder(), path).encode(TEXTS)
+    RememberedEmbeddings(CountingEncoder(), path).encode(other)
+    restarted = CountingEncoder()
+    RememberedEmbeddings(restarted, path).encode(TEXTS)
+    RememberedEmbeddings(restarted, path).encode(other)
+    assert restarted.embedded == []
+
+
+def test_earlier_trainings_are_dropped_beyond_the_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(remembered, "KEEP_TEXTS", 4)
+    path = tmp_path / "e.npz"
+    RememberedEmbeddings(CountingEncoder(), path).encode(["old one", "old two"])
+    RememberedEmbeddings(CountingEncoder(), path).encode(TEXTS)
+    with np.load(path) as saved:
+        assert saved["texts"].tolist() == [*TEXTS, "old one"]
+    RememberedEmbeddings(CountingEncoder(), path).encode([*TEXTS, "a fifth text", "a sixth"])
+    with np.load(path) as saved:  # the latest training is kept whole, whatever the limit
+        assert saved["texts"].tolist() == [*TEXTS, "a fifth text", "a sixth"]
 
 
 def test_customer_messages_are_not_written_down(tmp_path: Path) -> None:

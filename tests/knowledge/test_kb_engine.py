@@ -171,3 +171,32 @@ def test_kernel_fit_scores_like_the_primal_fit() -> None:
         assert a.keys() == b.keys()
         for label in a:
             assert a[label] == pytest.approx(b[label], abs=2e-3)
+
+
+def test_background_lexical_scores_equal_scipys(demo_kb: KnowledgeBase) -> None:
+    from knowledge.engine import _sparse_columns_dot, training_data
+    from knowledge.tfidf import TfidfVectorizer
+
+    texts, _ = training_data(demo_kb)
+    vectorizer = TfidfVectorizer("word", ngram_range=(1, 2))
+    matrix = vectorizer.fit_transform(texts)[100:180]
+    by_feature = matrix.T.tocsr()
+    for message in ("how long does shipping take", "return my boots", "zzz unknown words"):
+        wi, wv = vectorizer.transform_one(message)
+        expected = matrix[:, wi] @ wv if len(wi) else np.zeros(matrix.shape[0])
+        got = _sparse_columns_dot(by_feature, wi, wv, matrix.shape[0])
+        assert got.shape == (matrix.shape[0],)
+        assert np.allclose(got, expected, rtol=0, atol=1e-12)
+
+
+def test_neighbour_mode_keeps_the_examples_cosines(demo_kb: KnowledgeBase) -> None:
+    from knowledge.engine import training_data
+
+    encoder = HashingEncoder()
+    nn = Engine.build(demo_kb, encoder, max_linear_classes=10)
+    texts, _ = training_data(demo_kb)
+    examples = encoder.encode(texts)
+    # Not training texts themselves: their nearest example is not an exact copy of them.
+    for message in ("do you price match", "can I return worn boots", "where is my parcel"):
+        exact = float((examples @ encoder.encode([message])[0]).max())
+        assert nn.analyze(message).similarity == pytest.approx(exact, abs=1e-4)

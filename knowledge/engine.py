@@ -414,8 +414,7 @@ class Engine:
         order = np.argsort(y, kind="stable")
         self._embeddings = self._embeddings[order]
         self._word_rows = word_rows[order].tocsr()
-        self._row_class = y[order]
-        self._starts = np.searchsorted(self._row_class, np.arange(len(self.classes) + 1))
+        self._starts = np.searchsorted(y[order], np.arange(len(self.classes) + 1))
         sums = np.add.reduceat(self._embeddings, self._starts[:-1], axis=0)
         self._centroids = sums / np.linalg.norm(sums, axis=1, keepdims=True)
         self._shortlist = SHORTLIST
